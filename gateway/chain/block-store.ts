@@ -1,0 +1,264 @@
+/**
+ * BlockStore over LMDB (layout: gateway/db/namespaces.ts). Bodies are stored as the exact bytes that were
+ * finalized, so a peer or light client gets byte-identical blocks and every id recomputes. Signatures are
+ * not checked here: consensus stores only blocks it has verified.
+ */
+import { type ParsedBlock, parseBlock } from '../../core/block.js';
+import { equalBytes } from '../../core/bytes.js';
+import { type Committee, committeeHash, decodeCommittee, encodeCommittee } from '../../core/committee.js';
+import type { Crypto } from '../../core/crypto.js';
+import {
+  type BlockHeader,
+  decodeFinalityCertificate,
+  encodeFinalityCertificate,
+  type FinalityCertificate,
+} from '../../core/header.js';
+import { merkleProof } from '../../core/merkle.js';
+import {
+  decodeStateBlock,
+  encodeStateBlock,
+  type StateBlock,
+  stateBlockIdOf,
+} from '../../core/state-block.js';
+import { encodeTx } from '../../core/tx.js';
+import { verifyStateBlockLink } from '../../core/verify.js';
+import type { Database, DbBucket } from '../db/interface.js';
+import { heightKey, readU64, writeU64 } from '../db/namespaces.js';
+import {
+  type BlockStore,
+  ChainError,
+  type FinalizedBlock,
+  type TxLocation,
+  type TxWithProof,
+} from './interface.js';
+import { type ChainStoreOptions, defaultChainStoreOptions } from './options.js';
+
+const utf8 = new TextEncoder();
+const META_FINALIZED = utf8.encode('chain/finalizedHeight');
+const META_PRUNED = utf8.encode('chain/prunedBelow');
+const META_STATE_BLOCKS = utf8.encode('chain/stateBlockCount');
+
+export interface ChainStoreDependencies {
+  readonly db: Database;
+  readonly crypto: Crypto;
+}
+
+export class LmdbBlockStore implements BlockStore {
+  readonly options: ChainStoreOptions;
+  private readonly db: Database;
+  private readonly crypto: Crypto;
+  private readonly blocks: DbBucket;
+  private readonly certificates: DbBucket;
+  private readonly ids: DbBucket;
+  private readonly heights: DbBucket;
+  private readonly txIndex: DbBucket;
+  private readonly stateBlocks: DbBucket;
+  private readonly committees: DbBucket;
+  private readonly meta: DbBucket;
+  private finalized: number;
+  private pruned: number;
+  private stateBlockCount: number;
+
+  constructor(options: Partial<ChainStoreOptions>, deps: ChainStoreDependencies) {
+    this.options = { ...defaultChainStoreOptions, ...options };
+    this.db = deps.db;
+    this.crypto = deps.crypto;
+    this.blocks = deps.db.bucket('block');
+    this.certificates = deps.db.bucket('certificate');
+    this.ids = deps.db.bucket('blockId');
+    this.heights = deps.db.bucket('blockHeight');
+    this.txIndex = deps.db.bucket('txIndex');
+    this.stateBlocks = deps.db.bucket('stateBlock');
+    this.committees = deps.db.bucket('committee');
+    this.meta = deps.db.bucket('meta');
+    const read = (k: Uint8Array) => {
+      const v = this.meta.get(k);
+      return v === undefined ? 0 : readU64(v);
+    };
+    this.finalized = read(META_FINALIZED);
+    this.pruned = read(META_PRUNED) || 1;
+    this.stateBlockCount = read(META_STATE_BLOCKS);
+  }
+
+  get finalizedHeight(): number {
+    return this.finalized;
+  }
+
+  get prunedBelow(): number {
+    return this.pruned;
+  }
+
+  /** A node bootstrapped from a state block at `height` starts its block store there. */
+  bootstrap(height: number): void {
+    if (this.finalized !== 0 || this.stateBlockCount !== 0) {
+      throw new ChainError('CHAIN_NOT_EMPTY', 'bootstrap needs an empty block store');
+    }
+    this.db.transaction(() => {
+      this.meta.put(META_FINALIZED, heightKey(height));
+      this.meta.put(META_PRUNED, heightKey(height + 1));
+      this.db.afterCommit(() => {
+        this.finalized = height;
+        this.pruned = height + 1;
+      });
+    });
+  }
+
+  putFinalized({ block, certificate }: FinalizedBlock): void {
+    const { header } = block.block;
+    const height = header.height;
+    const fail = (reason: string) => {
+      throw new ChainError('CHAIN_NOT_SUCCESSOR', `block ${height}: ${reason}`, {
+        height,
+        finalized: this.finalized,
+      });
+    };
+    if (height !== this.finalized + 1) fail(`expected height ${this.finalized + 1}`);
+    const parentId = this.ids.get(heightKey(height - 1));
+    if (parentId !== undefined && !equalBytes(parentId, header.parent)) fail('parent is not the last block');
+    if (!equalBytes(certificate.blockId, block.blockId) || certificate.height !== height) {
+      fail('certificate is for another block');
+    }
+    const hk = heightKey(height);
+    this.db.transaction(() => {
+      this.blocks.put(hk, block.bytes, { append: true });
+      this.certificates.put(hk, encodeFinalityCertificate(certificate), { append: true });
+      this.ids.put(hk, block.blockId, { append: true });
+      this.heights.put(block.blockId, hk);
+      const location = new Uint8Array(12);
+      writeU64(location, 0, height);
+      for (let i = 0; i < block.txIds.length; i++) {
+        new DataView(location.buffer).setUint32(8, i);
+        this.txIndex.put(block.txIds[i]!, location);
+      }
+      this.meta.put(META_FINALIZED, hk);
+      this.db.afterCommit(() => {
+        this.finalized = height;
+      });
+    });
+  }
+
+  getBlockBytes(height: number): Uint8Array | undefined {
+    return this.blocks.get(heightKey(height));
+  }
+
+  getBlock(height: number): ParsedBlock | undefined {
+    const bytes = this.getBlockBytes(height);
+    return bytes === undefined ? undefined : parseBlock(this.crypto, bytes);
+  }
+
+  getHeader(height: number): BlockHeader | undefined {
+    return this.getBlock(height)?.block.header;
+  }
+
+  getCertificate(height: number): FinalityCertificate | undefined {
+    const bytes = this.certificates.get(heightKey(height));
+    return bytes === undefined ? undefined : decodeFinalityCertificate(bytes);
+  }
+
+  getBlockId(height: number): Uint8Array | undefined {
+    return this.ids.get(heightKey(height));
+  }
+
+  getHeight(blockId: Uint8Array): number | undefined {
+    const v = this.heights.get(blockId);
+    return v === undefined ? undefined : readU64(v);
+  }
+
+  getTxLocation(txId: Uint8Array): TxLocation | undefined {
+    const v = this.txIndex.get(txId);
+    if (v === undefined) return undefined;
+    return { height: readU64(v), index: new DataView(v.buffer, v.byteOffset).getUint32(8) };
+  }
+
+  getTransaction(txId: Uint8Array): TxWithProof | undefined {
+    const location = this.getTxLocation(txId);
+    if (location === undefined) return undefined;
+    const parsed = this.getBlock(location.height);
+    const certificate = this.getCertificate(location.height);
+    if (parsed === undefined || certificate === undefined) return undefined;
+    const tx = parsed.block.txs[location.index];
+    if (tx === undefined || !equalBytes(parsed.txIds[location.index]!, txId)) {
+      throw new ChainError('CHAIN_CORRUPT', 'tx index points to another transaction', { ...location });
+    }
+    return {
+      ...location,
+      tx,
+      txBytes: encodeTx(tx),
+      proof: {
+        header: parsed.block.header,
+        proof: merkleProof(this.crypto, parsed.txIds, location.index),
+        certificate,
+      },
+      grade: 2,
+    };
+  }
+
+  putStateBlock(stateBlock: StateBlock, committees: readonly Committee[]): void {
+    const invalid = (reason: string) => {
+      throw new ChainError('CHAIN_STATE_BLOCK_INVALID', `state block ${stateBlock.index}: ${reason}`, {
+        index: stateBlock.index,
+      });
+    };
+    if (stateBlock.index !== this.stateBlockCount) invalid(`expected index ${this.stateBlockCount}`);
+    const prev = this.latestStateBlock();
+    if (prev !== undefined) {
+      try {
+        verifyStateBlockLink(prev, stateBlockIdOf(this.crypto, prev), stateBlock);
+      } catch (err) {
+        invalid((err as Error).message);
+      }
+    }
+    const byHash = new Map<string, Committee>();
+    for (const c of committees) byHash.set(committeeHash(this.crypto, c).join(','), c);
+    this.db.transaction(() => {
+      for (const hash of [stateBlock.committee, stateBlock.nextCommittee]) {
+        const c = byHash.get(hash.join(','));
+        if (c !== undefined) this.committees.put(hash, encodeCommittee(c));
+        else if (!this.committees.has(hash)) invalid('a committee it names is missing');
+      }
+      this.stateBlocks.put(heightKey(stateBlock.index), encodeStateBlock(stateBlock), { append: true });
+      this.meta.put(META_STATE_BLOCKS, heightKey(stateBlock.index + 1));
+      if (!this.options.archive && prev !== undefined) this.pruneBelow(prev.fromHeight);
+      this.db.afterCommit(() => {
+        this.stateBlockCount = stateBlock.index + 1;
+      });
+    });
+  }
+
+  getStateBlock(index: number): StateBlock | undefined {
+    const bytes = this.stateBlocks.get(heightKey(index));
+    return bytes === undefined ? undefined : decodeStateBlock(bytes);
+  }
+
+  latestStateBlock(): StateBlock | undefined {
+    return this.stateBlockCount === 0 ? undefined : this.getStateBlock(this.stateBlockCount - 1);
+  }
+
+  getCommittee(hash: Uint8Array): Committee | undefined {
+    const bytes = this.committees.get(hash);
+    return bytes === undefined ? undefined : decodeCommittee(bytes);
+  }
+
+  pruneBelow(height: number): number {
+    const target = Math.min(height, this.finalized + 1);
+    if (target <= this.pruned) return 0;
+    let count = 0;
+    this.db.transaction(() => {
+      for (let h = this.pruned; h < target; h++) {
+        const hk = heightKey(h);
+        const parsed = this.getBlock(h);
+        if (parsed !== undefined) {
+          for (const id of parsed.txIds) this.txIndex.delete(id);
+          count++;
+        }
+        this.blocks.delete(hk);
+        this.certificates.delete(hk);
+      }
+      this.meta.put(META_PRUNED, heightKey(target));
+      this.db.afterCommit(() => {
+        this.pruned = target;
+      });
+    });
+    return count;
+  }
+}
