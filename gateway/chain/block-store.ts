@@ -93,14 +93,14 @@ export class LmdbBlockStore implements BlockStore {
     if (this.finalized !== 0 || this.stateBlockCount !== 0) {
       throw new ChainError('CHAIN_NOT_EMPTY', 'bootstrap needs an empty block store');
     }
+    // In memory at once, not after commit: the caller stores the block at height + 1 in the same transaction
+    // (gateway/sync/bootstrap.ts). If that transaction fails the node exits, so nothing reads these values.
     this.db.transaction(() => {
       this.meta.put(META_FINALIZED, heightKey(height));
       this.meta.put(META_PRUNED, heightKey(height + 1));
-      this.db.afterCommit(() => {
-        this.finalized = height;
-        this.pruned = height + 1;
-      });
     });
+    this.finalized = height;
+    this.pruned = height + 1;
   }
 
   putFinalized({ block, certificate }: FinalizedBlock): void {

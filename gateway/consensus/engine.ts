@@ -19,8 +19,10 @@ import {
   voteMessage,
 } from '../../core/header.js';
 import { merkleProof } from '../../core/merkle.js';
-import { type StateBlock, stateBlockIdOf, ZERO_HASH } from '../../core/state-block.js';
+import { decodeStateBlock, type StateBlock, stateBlockIdOf, ZERO_HASH } from '../../core/state-block.js';
 import { EvidenceKind, encodeTx, signTx, type TxPayload } from '../../core/tx.js';
+import { verifyStateBlock } from '../../core/verify.js';
+import type { Logger } from '../log/logger.js';
 import type { Mempool } from '../mempool/interface.js';
 import type { Network, PeerId, PeerMessage } from '../network/interface.js';
 import type { BlockContext, BlockExecution, ChainState } from '../state/interface.js';
@@ -80,6 +82,8 @@ export interface ConsensusDeps {
   };
   /** Test-only misbehaviour (docs/operator.md never mentions it): never set on a real node. */
   readonly byzantine?: ByzantineMode;
+  /** Decisions at debug level (proposals judged, timeouts, locks), view changes at info. */
+  readonly log?: Logger;
 }
 
 /** Bytes of blocks in one sync response: half the network's 16 MiB frame bound. */
@@ -126,6 +130,7 @@ export class ConsensusEngine {
   private running = false;
   private lastDecisionAt = 0;
   private syncing = false;
+  private stateBlocksRequestedAt = Number.NEGATIVE_INFINITY;
   private statusTimer: unknown;
   private readonly reported = new Set<string>();
 
@@ -187,7 +192,39 @@ export class ConsensusEngine {
     );
     const lock = this.deps.guard.loadLock(height);
     if (lock) this.round.locked = lock;
+    this.restoreValid(height);
     this.enterView(0);
+  }
+
+  /** After a restart: the valid block and its prepare certificate, saved when they were formed. */
+  private restoreValid(height: number): void {
+    const saved = this.deps.guard.loadValid(height);
+    if (!saved) return;
+    const r = this.round;
+    try {
+      const parsed = parseBlock(this.deps.crypto, saved.blockBytes);
+      const certificate = decodeFinalityCertificate(saved.certificate);
+      if (parsed.block.header.height !== height || !equalBytes(certificate.blockId, parsed.blockId)) return;
+      r.blocks.set(toHex(parsed.blockId), { parsed, proposal: null });
+      r.valid = { blockId: parsed.blockId, view: saved.view, certificate };
+    } catch (e) {
+      if (!(e instanceof IosnetError)) throw e;
+    }
+  }
+
+  /** Records a newer valid block (rule 3, any view): the proposer re-proposes it with its certificate. */
+  private setValid(id: Uint8Array, view: number, certificate: FinalityCertificate): void {
+    const r = this.round;
+    if (r.valid && r.valid.view >= view) return;
+    r.valid = { blockId: id, view, certificate };
+    const c = r.blocks.get(toHex(id));
+    if (c) {
+      this.deps.guard.saveValid(r.height, {
+        view,
+        blockBytes: c.parsed.bytes,
+        certificate: encodeFinalityCertificate(certificate),
+      });
+    }
   }
 
   private proposerOf(view: number): number {
@@ -198,7 +235,22 @@ export class ConsensusEngine {
   private enterView(view: number): void {
     const r = this.round;
     if (view < r.view || (view === r.view && r.step !== 'propose' && view !== 0)) return;
-    if (view > r.view) this.deps.events?.viewChange?.({ height: r.height, view });
+    if (view > r.view) {
+      this.deps.events?.viewChange?.({ height: r.height, view });
+      this.deps.log?.info('view change', {
+        height: r.height,
+        view,
+        locked: r.locked?.view ?? null,
+        valid: r.valid?.view ?? null,
+      });
+      // Vote gossip for liveness: the prepare votes behind our valid block go out again, so peers that missed
+      // some learn it is valid (rule 3, past views) and their next proposer re-proposes it, which releases
+      // every lock on it. Without this a lost vote can leave a needed validator locked for good.
+      if (r.valid) {
+        for (const bytes of r.votes.voteBytes(VotePhase.prepare, r.valid.view, r.valid.blockId))
+          this.deps.network.broadcast({ type: 'vote', bytes });
+      }
+    }
     r.view = view;
     r.step = 'propose';
     this.schedule(
@@ -263,6 +315,12 @@ export class ConsensusEngine {
     let parsed: ParsedBlock;
     let polView = -1;
     let polCertificate: FinalityCertificate | null = null;
+    if (r.valid && r.valid.view >= view) {
+      // Restarted mid-height behind the others' views: the valid block cannot be re-proposed with a POL of
+      // this view or later, and a fresh block would not release its own lock. Let this view time out.
+      this.deps.log?.debug('not proposing', { height: r.height, view, valid: r.valid.view });
+      return;
+    }
     if (r.valid) {
       const c = r.blocks.get(toHex(r.valid.blockId))!;
       parsed = c.parsed;
@@ -339,6 +397,9 @@ export class ConsensusEngine {
           return;
         case 'beaconPartial':
           this.deps.beacon?.onPartials(this.deps.state, m.epoch, m.bytes);
+          return;
+        case 'stateBlocks':
+          this.onStateBlocks(m.items);
           return;
         default:
           return;
@@ -470,6 +531,7 @@ export class ConsensusEngine {
     } catch (e) {
       if (!(e instanceof IosnetError)) throw e;
       c.validity = { ok: false, reason: e.message };
+      this.deps.log?.warn('invalid block', { height: r.height, view: header.view, reason: e.message });
       this.reportInvalidBlock(parsed, e);
     }
     this.deps.events?.proposal?.({
@@ -492,6 +554,14 @@ export class ConsensusEngine {
     const lockedOn = r.locked && equalBytes(r.locked.blockId, p.blockId);
     const acceptable =
       p.polView < 0 ? !r.locked || lockedOn : !r.locked || r.locked.view <= p.polView || lockedOn;
+    this.deps.log?.debug('prepare vote', {
+      height: r.height,
+      view: p.view,
+      polView: p.polView,
+      valid: ok,
+      acceptable: Boolean(acceptable),
+      locked: r.locked?.view ?? null,
+    });
     this.castVote(VotePhase.prepare, r.view, ok && acceptable ? p.blockId : r.nil);
     r.step = 'prepare';
   }
@@ -499,6 +569,7 @@ export class ConsensusEngine {
   private onTimeoutPropose(view: number): void {
     const r = this.round;
     if (r.view === view && r.step === 'propose') {
+      this.deps.log?.debug('propose timeout', { height: r.height, view, proposer: this.proposerOf(view) });
       this.castVote(VotePhase.prepare, view, r.nil);
       r.step = 'prepare';
       this.checkVotes();
@@ -560,7 +631,7 @@ export class ConsensusEngine {
     for (const view of this.viewsWithVotes()) {
       for (const id of r.votes.quorumBlocks(VotePhase.commit, view)) {
         if (equalBytes(id, r.nil)) continue;
-        const cert = r.votes.certificate(VotePhase.commit, view, id, r.epoch);
+        const cert = r.votes.certificate(VotePhase.commit, view, id, r.epoch, this.stateBlockIdFor(id));
         if (cert) {
           this.decide(id, cert);
           return;
@@ -568,6 +639,18 @@ export class ConsensusEngine {
       }
     }
     const v = r.view;
+    // A prepare certificate of a past view newer than the valid block (its votes arrived late) becomes the valid
+    // block too: without it, a node locked on that block could wait forever for a proposal that releases it.
+    for (const pv of r.votes.views(VotePhase.prepare)) {
+      if (pv >= v || (r.valid && r.valid.view >= pv)) continue;
+      for (const id of r.votes.quorumBlocks(VotePhase.prepare, pv)) {
+        if (equalBytes(id, r.nil)) continue;
+        const c = r.blocks.get(toHex(id));
+        if (!c || !this.validate(c)) continue;
+        const cert = r.votes.certificate(VotePhase.prepare, pv, id, r.epoch);
+        if (cert) this.setValid(id, pv, cert.certificate);
+      }
+    }
     // Rule 3: a prepare certificate in the current view.
     for (const id of r.votes.quorumBlocks(VotePhase.prepare, v)) {
       if (equalBytes(id, r.nil)) {
@@ -578,7 +661,7 @@ export class ConsensusEngine {
       if (!c || !this.validate(c)) continue;
       const cert = r.votes.certificate(VotePhase.prepare, v, id, r.epoch);
       if (!cert) continue;
-      if (!r.valid || r.valid.view < v) r.valid = { blockId: id, view: v, certificate: cert.certificate };
+      this.setValid(id, v, cert.certificate);
       if (r.step === 'prepare') {
         r.locked = { blockId: id, view: v };
         this.deps.guard.saveLock(r.height, r.locked);
@@ -611,12 +694,7 @@ export class ConsensusEngine {
   private commitVote(view: number, blockId: Uint8Array): void {
     const r = this.round;
     r.step = 'commit';
-    const sbIndex = stateBlockIndexAt(r.height, this.deps.genesis.params);
-    let sbId: Uint8Array | undefined;
-    if (sbIndex >= 0 && !equalBytes(blockId, r.nil)) {
-      const c = r.blocks.get(toHex(blockId));
-      if (c) sbId = stateBlockIdOf(this.deps.crypto, this.stateBlockFields(c.parsed));
-    }
+    const sbId = equalBytes(blockId, r.nil) ? undefined : this.stateBlockIdFor(blockId);
     this.castVote(VotePhase.commit, view, blockId, sbId);
     this.checkVotes();
   }
@@ -637,11 +715,8 @@ export class ConsensusEngine {
     }
     r.decided = true;
     let stateBlock: StateBlock | null = null;
-    if (stateBlockIndexAt(r.height, this.deps.genesis.params) >= 0 && cert.stateBlockSignature) {
-      stateBlock = {
-        ...this.stateBlockFields(c.parsed),
-        signature: { signers: cert.certificate.signature.signers, signature: cert.stateBlockSignature },
-      };
+    if (cert.stateBlock && this.canSignStateBlock(r.height)) {
+      stateBlock = { ...this.stateBlockFields(c.parsed), signature: cert.stateBlock };
     }
     this.commit(c.parsed, c.validity.execution, cert.certificate, stateBlock);
     this.deps.network.broadcast({
@@ -659,6 +734,9 @@ export class ConsensusEngine {
     stateBlock: StateBlock | null,
   ): void {
     this.deps.chain.append(parsed, certificate, execution, stateBlock);
+    if (!stateBlock && stateBlockIndexAt(parsed.block.header.height, this.deps.genesis.params) >= 0) {
+      this.requestStateBlocks();
+    }
     this.deps.guard.pruneBelow(parsed.block.header.height);
     this.deps.mempool.onBlockCommitted(parsed.txIds, this.deps.state, this.deps.clock.now());
     this.lastDecisionAt = this.deps.clock.now();
@@ -681,7 +759,26 @@ export class ConsensusEngine {
       cert.signature,
     );
     if (cert.height !== r.height) return;
-    this.decide(cert.blockId, { certificate: cert, stateBlockSignature: null });
+    this.decide(cert.blockId, { certificate: cert, stateBlock: null });
+  }
+
+  /**
+   * This node's state block for a block at a state-block height, if it can compute it: its own state-block
+   * chain must reach the previous index (a node that caught up by blocks may lack some until it fetches
+   * them), or it would sign a state block that links nowhere.
+   */
+  private stateBlockIdFor(blockId: Uint8Array): Uint8Array | undefined {
+    const r = this.round;
+    if (!this.canSignStateBlock(r.height)) return undefined;
+    const c = r.blocks.get(toHex(blockId));
+    return c ? stateBlockIdOf(this.deps.crypto, this.stateBlockFields(c.parsed)) : undefined;
+  }
+
+  private canSignStateBlock(height: number): boolean {
+    const index = stateBlockIndexAt(height, this.deps.genesis.params);
+    if (index < 0) return false;
+    const stored = (this.deps.chain.latestStateBlock()?.stateBlock.index ?? -1) + 1;
+    return stored === index;
   }
 
   /** The state block that block (at a K-th height) closes, as its committee signs it. */
@@ -707,6 +804,36 @@ export class ConsensusEngine {
   }
 
   // ---------------------------------------------------------------- catching up
+
+  /**
+   * A state-block height was finalized without its state block here (decided from a peer's certificate, or
+   * caught up by blocks): ask the peers for the state blocks this node lacks. At most one request per second.
+   */
+  private requestStateBlocks(): void {
+    const now = this.deps.clock.now();
+    if (now - this.stateBlocksRequestedAt < 1000) return;
+    this.stateBlocksRequestedAt = now;
+    const fromIndex = (this.deps.chain.latestStateBlock()?.stateBlock.index ?? -1) + 1;
+    this.deps.network.broadcast({ type: 'getStateBlocks', fromIndex, count: 64 });
+  }
+
+  /**
+   * State blocks a peer sent: each is checked against the committee of its epoch (from this node's state)
+   * and linked to the previous one before it is stored; the first that fails ends the batch.
+   */
+  private onStateBlocks(
+    items: readonly { stateBlock: Uint8Array; nextCommittee: Uint8Array | null }[],
+  ): void {
+    const { crypto, state } = this.deps;
+    for (const item of items) {
+      const sb = decodeStateBlock(item.stateBlock);
+      const stored = (this.deps.chain.latestStateBlock()?.stateBlock.index ?? -1) + 1;
+      if (sb.index < stored) continue;
+      if (sb.index > stored || sb.toHeight > this.deps.chain.height) return;
+      verifyStateBlock(crypto, sb, this.deps.hooks.committee(state, sb.epoch));
+      this.deps.chain.addStateBlock(sb);
+    }
+  }
 
   private requestBlocks(from: string): void {
     if (this.syncing) return;

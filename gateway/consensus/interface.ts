@@ -42,6 +42,12 @@ export interface SigningGuard {
   /** The lock to resume with after a restart at this height. */
   loadLock(height: number): { blockId: Uint8Array; view: number } | undefined;
   saveLock(height: number, lock: { blockId: Uint8Array; view: number }): void;
+  /**
+   * The newest block with a prepare certificate at this height (the block's bytes and the certificate's), so a
+   * restarted proposer can re-propose it and release the locks of views up to it (docs/consensus.md §4.2).
+   */
+  loadValid(height: number): { view: number; blockBytes: Uint8Array; certificate: Uint8Array } | undefined;
+  saveValid(height: number, valid: { view: number; blockBytes: Uint8Array; certificate: Uint8Array }): void;
   /** Forgets records below a final height (they can no longer conflict). */
   pruneBelow(height: number): void;
 }

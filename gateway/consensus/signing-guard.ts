@@ -18,6 +18,14 @@ function voteKey(height: number, view: number, phase: number): Uint8Array {
   return k;
 }
 
+/** The valid block's record sits beside the lock of its height (same bucket, so pruneBelow drops both). */
+function validKey(height: number): Uint8Array {
+  const k = new Uint8Array(9);
+  k.set(heightKey(height));
+  k[8] = 1;
+  return k;
+}
+
 export class DbSigningGuard implements SigningGuard {
   constructor(private readonly db: Database) {}
 
@@ -44,6 +52,27 @@ export class DbSigningGuard implements SigningGuard {
   saveLock(height: number, lock: { blockId: Uint8Array; view: number }): void {
     const bytes = new CborWriter(48).array(2).bytes(lock.blockId).uint(lock.view).finish();
     this.db.transaction(() => this.db.bucket('consensusLock').put(heightKey(height), bytes));
+  }
+
+  loadValid(height: number): { view: number; blockBytes: Uint8Array; certificate: Uint8Array } | undefined {
+    const bytes = this.db.bucket('consensusLock').get(validKey(height));
+    if (!bytes) return undefined;
+    const r = new CborReader(bytes);
+    r.array('valid', 3);
+    const view = r.uint('valid.view');
+    const blockBytes = r.bytesField('valid.block');
+    const certificate = r.bytesField('valid.certificate');
+    return { view, blockBytes, certificate };
+  }
+
+  saveValid(height: number, v: { view: number; blockBytes: Uint8Array; certificate: Uint8Array }): void {
+    const bytes = new CborWriter(v.blockBytes.length + v.certificate.length + 32)
+      .array(3)
+      .uint(v.view)
+      .bytes(v.blockBytes)
+      .bytes(v.certificate)
+      .finish();
+    this.db.transaction(() => this.db.bucket('consensusLock').put(validKey(height), bytes));
   }
 
   /** Drops records below a height: once a height is final, its votes can no longer conflict. */

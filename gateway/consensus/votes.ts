@@ -10,7 +10,12 @@
  */
 
 import { equalBytes, toHex } from '../../core/bytes.js';
-import { hasSupermajority, makeBitmap, type PreparedCommittee } from '../../core/committee.js';
+import {
+  type CollectiveSignature,
+  hasSupermajority,
+  makeBitmap,
+  type PreparedCommittee,
+} from '../../core/committee.js';
 import type { Crypto } from '../../core/crypto.js';
 import { type FinalityCertificate, voteMessage } from '../../core/header.js';
 import type { Vote, VotePhaseValue } from './messages.js';
@@ -26,7 +31,8 @@ interface Entry {
 export interface Certificate {
   readonly certificate: FinalityCertificate;
   /** Aggregate of the signers' state block signatures, when every signer carried one. */
-  readonly stateBlockSignature: Uint8Array | null;
+  /** The state block's collective signature, when the certificate closes a state block and enough signed it. */
+  readonly stateBlock: CollectiveSignature | null;
 }
 
 export interface AddVoteResult {
@@ -94,6 +100,14 @@ export class HeightVotes {
     return { accepted: true };
   }
 
+  /** The wire bytes of the votes for `blockId` in (phase, view): re-sent to peers that may have missed them. */
+  voteBytes(phase: VotePhaseValue, view: number, blockId: Uint8Array): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const e of this.round(phase, view).values())
+      if (equalBytes(e.vote.blockId, blockId)) out.push(e.bytes);
+    return out;
+  }
+
   /** Weight voting for `blockId` in (phase, view), verified or not. */
   private tally(r: Round, blockId: Uint8Array): number {
     let w = 0;
@@ -111,6 +125,8 @@ export class HeightVotes {
     view: number,
     blockId: Uint8Array,
     epoch: number,
+    /** At a state-block height: the state block this node computed; the shares that sign it are aggregated. */
+    stateBlockId?: Uint8Array,
   ): Certificate | undefined {
     const r = this.round(phase, view);
     const total = this.committee.totalWeight;
@@ -142,11 +158,7 @@ export class HeightVotes {
     const signers = [...r.values()].filter((e) => equalBytes(e.vote.blockId, blockId));
     const signature = this.crypto.bls.aggregateSignatures(signers.map((e) => e.vote.signature));
     if (!signature) return undefined;
-    const withSb = signers.filter((e) => e.vote.stateBlockSignature);
-    const stateBlockSignature =
-      withSb.length === signers.length && signers.length > 0
-        ? (this.crypto.bls.aggregateSignatures(withSb.map((e) => e.vote.stateBlockSignature!)) ?? null)
-        : null;
+    const stateBlock = stateBlockId ? this.stateBlockSignature(signers, stateBlockId) : null;
     return {
       certificate: {
         blockId,
@@ -162,7 +174,44 @@ export class HeightVotes {
           signature,
         },
       },
-      stateBlockSignature,
+      stateBlock,
+    };
+  }
+
+  /**
+   * The collective signature of a state block from the state-block shares of a commit certificate's signers:
+   * only shares over `stateBlockId` count (a validator whose state-block chain has a gap signs none, and one
+   * that computed another state block signs something else), and only if they carry more than 2/3 of the
+   * weight. One aggregate verify in the normal case; each share alone when that fails.
+   */
+  private stateBlockSignature(
+    signers: readonly Entry[],
+    stateBlockId: Uint8Array,
+  ): CollectiveSignature | null {
+    let shares = signers.filter((e) => e.vote.stateBlockSignature);
+    const verifyAll = (list: readonly Entry[]) => {
+      const agg = this.crypto.bls.aggregateSignatures(list.map((e) => e.vote.stateBlockSignature!));
+      return (
+        agg !== undefined &&
+        this.crypto.bls.verifyAggregate(
+          agg,
+          stateBlockId,
+          list.map((e) => this.committee.keys[e.vote.voter]!),
+        )
+      );
+    };
+    if (shares.length === 0) return null;
+    if (!verifyAll(shares)) shares = shares.filter((e) => verifyAll([e]));
+    const weight = shares.reduce((w, e) => w + this.committee.committee.members[e.vote.voter]!.weight, 0);
+    if (shares.length === 0 || !hasSupermajority(weight, this.committee.totalWeight)) return null;
+    const signature = this.crypto.bls.aggregateSignatures(shares.map((e) => e.vote.stateBlockSignature!));
+    if (!signature) return null;
+    return {
+      signers: makeBitmap(
+        members(this.committee),
+        shares.map((e) => e.vote.voter),
+      ),
+      signature,
     };
   }
 

@@ -3,9 +3,11 @@
  * store and the state: finalizing a block stores it, its certificate and the state block it closes, and
  * commits its execution, in one database transaction (crash-safe: all or nothing).
  */
+
 import type { ParsedBlock } from '../../core/block.js';
 import type { Committee } from '../../core/committee.js';
 import type { Crypto } from '../../core/crypto.js';
+import { IosnetError } from '../../core/errors.js';
 import type { Genesis } from '../../core/genesis.js';
 import { encodeFinalityCertificate, type FinalityCertificate } from '../../core/header.js';
 import { type StateBlock, stateBlockIdOf } from '../../core/state-block.js';
@@ -52,7 +54,15 @@ export class StoredChain implements FinalizedChain {
     const { db, store, state } = this.deps;
     db.transaction(() => {
       commitFinalizedBlock({ db, chain: store, state }, { block: parsed, certificate, execution });
-      if (stateBlock) store.putStateBlock(stateBlock, this.committeesNamed(stateBlock));
+      if (stateBlock) {
+        try {
+          store.putStateBlock(stateBlock, this.committeesNamed(stateBlock));
+        } catch (e) {
+          // The block is final whatever happens to its state block: a state block that does not link to this
+          // node's chain is dropped here and fetched from peers later (ConsensusEngine.requestStateBlocks).
+          if (!(e instanceof IosnetError && e.code === 'CHAIN_STATE_BLOCK_INVALID')) throw e;
+        }
+      }
     });
   }
 

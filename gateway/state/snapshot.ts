@@ -21,6 +21,11 @@ import { StateStore } from './store.js';
 import { decodeStoredRecord, encodeStoredRecord, keyBytes, META, metaKey } from './store-format.js';
 import { hashBytes, TrieBuilder } from './trie.js';
 
+/**
+ * The largest record a snapshot carries: core's records stay within MAX_RECORD_BYTES (1 KiB), but consensus
+ * records are larger — a committee record of 1,024 members (~57 KiB), a DKG dealing (up to 30 KiB).
+ */
+export const MAX_SNAPSHOT_RECORD_BYTES = 64 * 1024;
 export interface SnapshotEntry {
   readonly namespace: number;
   readonly id: Uint8Array;
@@ -56,7 +61,7 @@ export function decodeSnapshotChunk(bytes: Uint8Array): SnapshotChunk {
     r.array('snapshot.entry', 3);
     const namespace = r.uint('snapshot.entry.namespace', 255);
     const id = r.bytesField('snapshot.entry.id', { min: 1, max: 64 });
-    const record = r.bytesField('snapshot.entry.record', { min: 1, max: 1024 });
+    const record = r.bytesField('snapshot.entry.record', { min: 1, max: MAX_SNAPSHOT_RECORD_BYTES });
     entries.push({ namespace, id, record });
   }
   const next = r.nullIf() ? null : r.bytesField('snapshot.next', 32);

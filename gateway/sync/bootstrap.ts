@@ -220,8 +220,9 @@ export async function bootstrapFromStateBlock(
   deps.db.transaction(() => {
     deps.store.bootstrap(latest.toHeight - 1);
     deps.store.putFinalized({ block: parsed, certificate });
-    for (const c of chain) deps.store.putStateBlock(c.stateBlock, c.committees);
   });
+  // One transaction each: the store counts its state blocks once a write commits.
+  for (const c of chain) deps.store.putStateBlock(c.stateBlock, c.committees);
   log.info('bootstrap: done', { height: latest.toHeight, records, peer });
   return { height: latest.toHeight };
 }

@@ -42,7 +42,11 @@ export class TestNet {
       params: opts.params ?? TEST_PARAMS,
       consensus: { blockIntervalMs: 100, ...opts.consensus },
     });
-    return new TestNet(files, dir);
+    const net = new TestNet(files, dir);
+    // IOSNET_TEST_LOG_LEVEL=debug: the gateways' consensus decisions in their logs (with IOSNET_KEEP_TEST_DIRS).
+    const level = process.env.IOSNET_TEST_LOG_LEVEL;
+    if (level) for (let i = 0; i < files.nodes.length; i++) net.configure(i, { log: { level } });
+    return net;
   }
 
   /** The account address of gateway i's node key (its stake, its validator record). */
@@ -69,6 +73,18 @@ export class TestNet {
 
   startAll(except: readonly number[] = []): void {
     for (let i = 0; i < this.files.nodes.length; i++) if (!except.includes(i)) this.start(i);
+  }
+
+  /** SIGTERM and wait: a clean shutdown. */
+  async stop(i: number): Promise<void> {
+    const p = this.procs[i];
+    if (!p || p.exit) return;
+    await stopGateways([p], 5000);
+  }
+
+  /** Deletes gateway i's data directory (a lost disk; the node must be stopped). */
+  wipe(i: number): void {
+    rmSync(this.files.nodes[i]!.dataDir, { recursive: true, force: true });
   }
 
   /** SIGKILL: a crash at an arbitrary moment (no shutdown code runs). */
@@ -156,6 +172,8 @@ export class TestNet {
       this.procs.filter((p): p is GatewayProcess => p !== undefined),
       5000,
     );
-    rmSync(this.dir, { recursive: true, force: true });
+    // IOSNET_KEEP_TEST_DIRS=1 keeps the gateways' logs and data for a post-mortem.
+    if (process.env.IOSNET_KEEP_TEST_DIRS === '1') process.stderr.write(`kept ${this.dir}\n`);
+    else rmSync(this.dir, { recursive: true, force: true });
   }
 }
