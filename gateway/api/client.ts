@@ -148,8 +148,10 @@ export class GatewayClient {
     return json;
   }
 
-  status(): Promise<StatusView> {
-    return this.request('/status') as Promise<StatusView>;
+  /** latencySince (gateway clock, Unix ms): latency percentiles over the samples since then only. */
+  status(opts: { latencySince?: number } = {}): Promise<StatusView> {
+    const q = opts.latencySince === undefined ? '' : `?latencySince=${Math.floor(opts.latencySince)}`;
+    return this.request(`/status${q}`) as Promise<StatusView>;
   }
 
   /** The account at the latest final height (what the next nonce is read from). */

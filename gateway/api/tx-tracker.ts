@@ -123,7 +123,7 @@ export class TxTracker {
       const s = this.submitted.get(id);
       if (s && s.grade1At === undefined) {
         s.grade1At = now;
-        this.record(1, now, now - s.at);
+        this.record(1, s.at, now - s.at);
       }
     }
   }
@@ -137,13 +137,14 @@ export class TxTracker {
       const s = this.submitted.get(key);
       if (!s) continue;
       this.submitted.delete(key);
-      this.record(2, now, now - s.at);
+      this.record(2, s.at, now - s.at);
     }
     for (const [k, p] of this.proposals) if (p.height <= this.finalHeight) this.proposals.delete(k);
   }
 
-  private record(grade: 1 | 2, now: number, ms: number): void {
-    this.latency[grade].push(now, ms);
+  /** A latency sample, kept by its submission time (so a window selects the transactions sent in it). */
+  private record(grade: 1 | 2, submittedAt: number, ms: number): void {
+    this.latency[grade].push(submittedAt, ms);
     this.deps.onGrade?.(grade, ms / 1000);
   }
 
@@ -160,8 +161,10 @@ export class TxTracker {
     return best;
   }
 
-  latencySummary(grade: 1 | 2): LatencySummary {
-    const samples = this.latency[grade].since(this.deps.now() - LATENCY_WINDOW_MS).sort((a, b) => a - b);
+  /** Percentiles over the transactions submitted since `since` (clock ms; default: the last minute). */
+  latencySummary(grade: 1 | 2, since?: number): LatencySummary {
+    const from = Math.max(since ?? 0, this.deps.now() - LATENCY_WINDOW_MS);
+    const samples = this.latency[grade].since(from).sort((a, b) => a - b);
     return { p50: percentile(samples, 50), p99: percentile(samples, 99), samples: samples.length };
   }
 

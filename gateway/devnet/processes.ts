@@ -30,6 +30,8 @@ export function spawnGateway(
   onExit: (p: GatewayProcess) => void,
   extraArgs: readonly string[] = [],
   env: Readonly<Record<string, string>> = {},
+  /** Flags for node itself (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+  nodeArgs: readonly string[] = [],
 ): GatewayProcess {
   const logPath = join(dir, `${node.name}.log`);
   const log = openSync(logPath, 'a');
@@ -37,7 +39,7 @@ export function spawnGateway(
   try {
     child = spawn(
       process.execPath,
-      [IOSNET_BIN, 'gateway', 'start', '--config', node.configPath, ...extraArgs],
+      [...nodeArgs, IOSNET_BIN, 'gateway', 'start', '--config', node.configPath, ...extraArgs],
       { stdio: ['ignore', log, log, 'ipc'], env: { ...process.env, ...env } },
     );
   } finally {

@@ -2,7 +2,9 @@
 import { toHex } from '../../../core/bytes.js';
 import { believability } from '../../consensus/believability.js';
 import { epochOf } from '../../consensus/epochs.js';
+import { ApiError } from '../errors.js';
 import type { ApiNode } from '../interface.js';
+import { uintParam } from '../params.js';
 
 export function committeeView(node: ApiNode, epoch: number) {
   const { state, genesis } = node;
@@ -32,7 +34,17 @@ export function committeeView(node: ApiNode, epoch: number) {
   });
 }
 
-export function status(node: ApiNode) {
+/**
+ * `?latencySince=MS` (the gateway clock's Unix ms) limits the latency percentiles to samples taken since then,
+ * so a benchmark can read one phase of its load apart from the one before.
+ */
+export function status(node: ApiNode, query?: URLSearchParams) {
+  let latencySince: number | undefined;
+  for (const [k, v] of query ?? []) {
+    if (k !== 'latencySince')
+      throw new ApiError(400, 'INVALID_PARAM', `unknown query parameter ${k}`, { param: k });
+    latencySince = uintParam(v, k);
+  }
   const height = node.consensus.height;
   const epoch = epochOf(height, node.genesis.params);
   const latest = node.store.latestStateBlock();
@@ -52,7 +64,10 @@ export function status(node: ApiNode) {
       inbound: p.inbound,
     })),
     txPerSecond: Math.round(node.txTracker.txPerSecond() * 100) / 100,
-    latencyMs: { grade1: node.txTracker.latencySummary(1), grade2: node.txTracker.latencySummary(2) },
+    latencyMs: {
+      grade1: node.txTracker.latencySummary(1, latencySince),
+      grade2: node.txTracker.latencySummary(2, latencySince),
+    },
     committee: committeeView(node, epoch),
   };
 }
