@@ -47,6 +47,29 @@ const COMMANDS: readonly CommandEntry[] = [
   entry('tx review', 'rate a service (1..5)', () =>
     import('../gateway/cli/tx.js').then((m) => ({ command: m.reviewCommand })),
   ),
+  entry('device run', 'run the device light client over MQTT (--config FILE)', () =>
+    import('../device/cli.js').then((m) => ({ command: m.runCommand })),
+  ),
+  entry('device identity', "print the device's public key and identity hash (--config FILE)", () =>
+    import('../device/cli.js').then((m) => ({ command: m.identityCommand })),
+  ),
+  entry('device cosign-registration', "co-sign the owner's register-device transaction (--config FILE)", () =>
+    import('../device/cli.js').then((m) => ({ command: m.cosignRegistrationCommand })),
+  ),
+  entry('boards', 'list the boards images are built for', () => import('../flash-scripts/cli/boards.js')),
+  entry('image build', 'build a signed device image for a board', () =>
+    import('../flash-scripts/cli/image.js').then((m) => ({ command: m.buildCommand })),
+  ),
+  entry(
+    'flash',
+    'flash a signed image to a board over serial',
+    () => import('../flash-scripts/cli/flash.js'),
+  ),
+  entry(
+    'board emulate',
+    'run an emulated board on a serial port (pty)',
+    () => import('../flash-scripts/cli/emulate.js'),
+  ),
   entry(
     'devnet',
     'run a local devnet with load and a live status (npm start)',

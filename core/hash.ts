@@ -40,6 +40,8 @@ export const DomainTag = {
   dkgCoefficients: 'iosnet/dkg-coefficients/v1',
   dkgNonce: 'iosnet/dkg-nonce/v1',
   dkgBatch: 'iosnet/dkg-batch/v1',
+  deviceAuth: 'iosnet/device-auth/v1',
+  deviceImage: 'iosnet/device-image/v1',
 } as const;
 
 export type DomainTagName = keyof typeof DomainTag;

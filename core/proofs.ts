@@ -40,19 +40,26 @@ export interface TxInclusionProof {
   readonly certificate: FinalityCertificate | null;
 }
 
-export function encodeStateProof(p: StateProof): Uint8Array {
-  const w = new CborWriter(1024);
+/** The namespace code of a StateNamespace name, or undefined (for codecs that carry one). */
+export function namespaceOfCode(code: number): StateNamespaceName | undefined {
+  return NAMESPACE_NAMES[code - 1];
+}
+
+export function writeStateProof(w: CborWriter, p: StateProof): void {
   writeEnvelope(w, ObjectType.stateProof, 4);
   w.uint(StateNamespace[p.namespace]).bytes(p.id);
   if (p.record) w.bytes(p.record);
   else w.null();
   writeSmtProof(w, p.proof);
+}
+
+export function encodeStateProof(p: StateProof): Uint8Array {
+  const w = new CborWriter(1024);
+  writeStateProof(w, p);
   return w.finish();
 }
 
-export function decodeStateProof(bytes: Uint8Array): StateProof {
-  assertMaxSize(bytes, MAX_STATE_PROOF_BYTES, 'stateProof');
-  const r = new CborReader(bytes);
+export function readStateProof(r: CborReader): StateProof {
   readEnvelope(r, ObjectType.stateProof, 4);
   const code = r.uint('stateProof.namespace', 255);
   const namespace = NAMESPACE_NAMES[code - 1];
@@ -60,27 +67,43 @@ export function decodeStateProof(bytes: Uint8Array): StateProof {
   const id = r.bytesField('stateProof.id', { min: 1, max: 64 });
   const record = r.nullIf() ? null : r.bytesField('stateProof.record', { min: 1, max: MAX_RECORD_BYTES });
   const proof = readSmtProof(r);
-  r.end('stateProof');
   return { namespace, id, record, proof };
 }
 
-export function encodeTxInclusionProof(p: TxInclusionProof): Uint8Array {
-  const w = new CborWriter(1024);
+export function decodeStateProof(bytes: Uint8Array): StateProof {
+  assertMaxSize(bytes, MAX_STATE_PROOF_BYTES, 'stateProof');
+  const r = new CborReader(bytes);
+  const p = readStateProof(r);
+  r.end('stateProof');
+  return p;
+}
+
+export function writeTxInclusionProof(w: CborWriter, p: TxInclusionProof): void {
   writeEnvelope(w, ObjectType.txInclusionProof, 3);
   writeBlockHeader(w, p.header);
   writeMerkleProof(w, p.proof);
   if (p.certificate) writeFinalityCertificate(w, p.certificate);
   else w.null();
+}
+
+export function encodeTxInclusionProof(p: TxInclusionProof): Uint8Array {
+  const w = new CborWriter(1024);
+  writeTxInclusionProof(w, p);
   return w.finish();
+}
+
+export function readTxInclusionProof(r: CborReader): TxInclusionProof {
+  readEnvelope(r, ObjectType.txInclusionProof, 3);
+  const { header } = readBlockHeader(r);
+  const proof = readMerkleProof(r);
+  const certificate = r.nullIf() ? null : readFinalityCertificate(r);
+  return { header, proof, certificate };
 }
 
 export function decodeTxInclusionProof(bytes: Uint8Array): TxInclusionProof {
   assertMaxSize(bytes, MAX_TX_INCLUSION_PROOF_BYTES, 'txInclusionProof');
   const r = new CborReader(bytes);
-  readEnvelope(r, ObjectType.txInclusionProof, 3);
-  const { header } = readBlockHeader(r);
-  const proof = readMerkleProof(r);
-  const certificate = r.nullIf() ? null : readFinalityCertificate(r);
+  const p = readTxInclusionProof(r);
   r.end('txInclusionProof');
-  return { header, proof, certificate };
+  return p;
 }

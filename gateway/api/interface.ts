@@ -3,6 +3,7 @@ import type { Crypto } from '../../core/crypto.js';
 import type { Genesis } from '../../core/genesis.js';
 import type { BlockStore } from '../chain/interface.js';
 import type { ConsensusHooks } from '../consensus/hooks.js';
+import type { DeviceSightings } from '../dashboard/devices.js';
 import type { Logger } from '../log/logger.js';
 import type { Mempool } from '../mempool/interface.js';
 import type { NodeMetrics } from '../metrics/metrics.js';
@@ -25,6 +26,8 @@ export interface ApiNode {
   readonly metrics: NodeMetrics;
   readonly txTracker: TxTracker;
   readonly gossip: TxGossip;
+  /** What the MQTT bridge saw of each device (last request, sync progress), for the dashboard. */
+  readonly deviceSightings?: DeviceSightings;
 }
 
 export interface ApiServer {

@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createDashboard } from '../dashboard/dashboard.js';
 import { ApiError, notFound, toApiError } from './errors.js';
 import { type ApiRequest, compileRoutes, matchPath, type Route, readBody, send, sendError } from './http.js';
 import type { ApiNode, ApiServer } from './interface.js';
@@ -17,7 +18,7 @@ import { getTx, postTx, postTxBatch } from './routes/txs.js';
 
 export function apiRoutes(node: ApiNode, opts: ApiOptions): Route[] {
   return [
-    { method: 'GET', pattern: '/status', handle: () => ({ json: status(node) }) },
+    { method: 'GET', pattern: '/status', handle: (req) => ({ json: status(node, req.query) }) },
     { method: 'GET', pattern: '/blocks/:height', handle: (req) => getBlock(node, req) },
     { method: 'GET', pattern: '/accounts/:address', handle: (req) => getAccount(node, req) },
     { method: 'GET', pattern: '/devices/:identityHash', handle: (req) => getDevice(node, req) },
@@ -46,7 +47,9 @@ export async function startApiServer(
   options: Partial<ApiOptions> = {},
 ): Promise<ApiServer> {
   const opts: ApiOptions = { ...defaultApiOptions, ...options };
-  const routes = compileRoutes(apiRoutes(node, opts));
+  // The dashboard page, its device list and its event stream share this server (gateway/dashboard).
+  const dashboard = createDashboard(node);
+  const routes = compileRoutes([...apiRoutes(node, opts), ...dashboard.routes]);
   const log = node.log.child('api');
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -55,6 +58,13 @@ export async function startApiServer(
     try {
       const url = new URL(req.url ?? '/', 'http://gateway');
       const method = req.method ?? 'GET';
+      if (url.pathname === '/events' && method === 'GET') {
+        // A stream, not a response: the dashboard takes the socket over (or throws a typed error first).
+        route = '/events';
+        dashboard.events(req, res, url.searchParams);
+        code = 200;
+        return;
+      }
       const matches = matchPath(routes, url.pathname);
       if (matches.length === 0) throw notFound(`no route ${url.pathname}`);
       const match = matches.find((m) => m.route.method === method);
@@ -111,6 +121,7 @@ export async function startApiServer(
     port,
     async close() {
       // The gossip belongs to the node (it closes it after the API): other servers may share it.
+      dashboard.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

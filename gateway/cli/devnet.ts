@@ -6,12 +6,15 @@ import { formatMs } from '../devnet/screen.js';
 import { defineCommand, UsageError } from './command.js';
 import { cliCrypto } from './crypto.js';
 
-const USAGE = `usage: iosnet devnet [--dir DIR] [--fresh] [--validators N] [--tps N] [--duration S] [--no-status]
+const USAGE = `usage: iosnet devnet [--dir DIR] [--fresh] [--validators N] [--tps N] [--devices N] [--duration S] [--no-status]
 
 Runs a local devnet: N gateways, each its own process (logs in DIR/gateway-*.log), a load generator that
 funds accounts from the private-sale bucket and sends transfers at --tps spread over the gateways, and a
-live status (heights, views, peers, mempools, tx/s, grade-1/grade-2 latency, the committee). Ctrl-C stops
-the load, then every gateway, prints a summary and exits 0. The files in DIR are reused (same keys, genesis
+live status (heights, views, peers, mempools, tx/s, grade-1/grade-2 latency, the committee, the devices).
+Light-client devices (DIR/devices/, logs in DIR/devices/device-*.log) run \`iosnet device run\` against
+gateway-1's embedded MQTT broker: key on first boot, registered by the community-incentives key, verified
+sync, a small transfer every few seconds followed to grade 2 by proof. Ctrl-C stops the load, the devices,
+then every gateway, prints a summary and exits 0. The files in DIR are reused (same keys, genesis
 and chain) unless --fresh.
 
 options:
@@ -19,6 +22,7 @@ options:
   --fresh            delete DIR first: a new genesis and chain
   --validators N     gateways, all validators (default 4)
   --tps N            transfers per second (default 100; 0: no load)
+  --devices N        light-client devices over MQTT (default 3; 0: none)
   --duration S       stop after S seconds
   --no-status        no live status (only start-up lines and the summary)
   -h, --help         show this help`;
@@ -65,6 +69,12 @@ function printSummary(s: DevnetSummary): void {
     const exit = g.exit ? (g.exit.signal ?? `exit ${g.exit.code}`) : 'still running?';
     console.log(`  ${g.name.padEnd(13)}  pid ${g.pid}, final height ${g.finalizedHeight ?? '-'}, ${exit}`);
   }
+  for (const d of s.devices) {
+    const exit = d.exit ? (d.exit.signal ?? `exit ${d.exit.code}`) : 'still running?';
+    console.log(
+      `  ${d.name.padEnd(13)}  pid ${d.pid ?? '-'}, state block ${d.stateBlockIndex ?? '-'}, balance ${d.balance ?? '-'}, ${d.txs} txs (last grade ${d.lastGrade ?? '-'}), ${exit}`,
+    );
+  }
   for (const e of s.events) console.log(`  event          ${e}`);
   // One machine-readable line for scripts and tests.
   console.log(`summary ${JSON.stringify(s)}`);
@@ -77,6 +87,7 @@ export const command = defineCommand({
     fresh: { type: 'boolean' },
     validators: { type: 'string' },
     tps: { type: 'string' },
+    devices: { type: 'string' },
     duration: { type: 'string' },
     'no-status': { type: 'boolean' },
   },
@@ -88,6 +99,7 @@ export const command = defineCommand({
         fresh: values.fresh === true,
         validators: intOption(values.validators, 'validators', 4, 1, 64),
         tps: intOption(values.tps, 'tps', 100, 0, 100_000),
+        devices: intOption(values.devices, 'devices', 3, 0, 100),
         ...(values.duration !== undefined
           ? { durationS: intOption(values.duration, 'duration', 0, 1, 1e6) }
           : {}),
@@ -100,7 +112,8 @@ export const command = defineCommand({
       },
     );
     printSummary(summary);
-    const failed = summary.gateways.some((g) => g.exit === null);
+    const failed =
+      summary.gateways.some((g) => g.exit === null) || summary.devices.some((d) => d.exit === null);
     // Keep-alive sockets of the API client must not hold the exit.
     process.exit(failed ? 1 : 0);
   },

@@ -11,7 +11,7 @@ import { defaultConsensusOptions } from '../consensus/options.js';
 import { writeNewFile } from '../keys/files.js';
 import { generateKeyFile, writeKeyFile } from '../keys/keyfile.js';
 import { defaultMempoolOptions } from '../mempool/options.js';
-import { parseEndpoint, parseGatewayConfig } from '../node/config.js';
+import { type GatewayConfig, parseEndpoint, parseGatewayConfig } from '../node/config.js';
 import { loadGatewayConfig, startGatewayNode } from '../node/node.js';
 import { defineCommand, printJson, requireOption, UsageError } from './command.js';
 import { cliCrypto } from './crypto.js';
@@ -114,14 +114,17 @@ export const initCommand = defineCommand({
   },
 });
 
-const START_USAGE = `usage: iosnet gateway start --config FILE
+const START_USAGE = `usage: iosnet gateway start --config FILE [--mqtt-listen HOST:PORT | --mqtt-url URL]
 
 Runs a gateway in the foreground: consensus, peer network and the HTTP API (docs/api.md), with JSON log
 lines on stderr. SIGINT or SIGTERM closes it cleanly (exit 0).
 
 options:
-  --config FILE   the gateway's config (from 'iosnet gateway init' or 'iosnet devnet')
-  -h, --help      show this help`;
+  --config FILE            the gateway's config (from 'iosnet gateway init' or 'iosnet devnet')
+  --mqtt-listen HOST:PORT  device bridge: run the embedded MQTT broker there (overrides config mqtt)
+  --mqtt-url URL           device bridge: serve devices through an external broker, mqtt://host:port
+                           (overrides config mqtt; credentials from config mqtt.username/password)
+  -h, --help               show this help`;
 
 const BYZANTINE_MODES: readonly ByzantineMode[] = ['equivocate', 'invalid-block', 'withhold-votes'];
 /** How long a clean shutdown may take before a second signal (or this timer) forces the exit. */
@@ -131,6 +134,8 @@ export const startCommand = defineCommand({
   usage: START_USAGE,
   options: {
     config: { type: 'string' },
+    'mqtt-listen': { type: 'string' },
+    'mqtt-url': { type: 'string' },
     // Test-only misbehaviour (slashing tests): absent from --help, refused outside IOSNET_TEST_MODE=1.
     byzantine: { type: 'string' },
   },
@@ -144,10 +149,16 @@ export const startCommand = defineCommand({
       byzantine = values.byzantine as ByzantineMode;
     }
     const configPath = requireOption(values.config, 'config');
-    const config = loadGatewayConfig(configPath);
+    const config = withMqttOverride(loadGatewayConfig(configPath), values['mqtt-listen'], values['mqtt-url']);
     const node = await startGatewayNode(config, byzantine ? { byzantine } : {});
+    const mqtt = config.mqtt?.url
+      ? `, mqtt via ${config.mqtt.url}`
+      : node.ports.mqtt !== undefined
+        ? `, mqtt ${config.mqtt!.listen!.replace(/:\d+$/, `:${node.ports.mqtt}`)}`
+        : '';
+    const api = `http://${config.api.listen.replace(/:\d+$/, `:${node.ports.api}`)}`;
     console.log(
-      `gateway running: p2p ${config.p2p.listen.replace(/:\d+$/, `:${node.ports.p2p}`)}, api http://${config.api.listen.replace(/:\d+$/, `:${node.ports.api}`)}`,
+      `gateway running: p2p ${config.p2p.listen.replace(/:\d+$/, `:${node.ports.p2p}`)}, api ${api}${mqtt}, dashboard ${api}/`,
     );
     await new Promise<void>((done) => {
       let stopping = false;
@@ -180,3 +191,21 @@ export const startCommand = defineCommand({
     process.exit(0);
   },
 });
+
+/** --mqtt-listen / --mqtt-url replace the config's mqtt mode (keeping its credentials and broker files). */
+export function withMqttOverride(config: GatewayConfig, listen?: string, url?: string): GatewayConfig {
+  if (listen !== undefined && url !== undefined) {
+    throw new UsageError('give at most one of --mqtt-listen and --mqtt-url');
+  }
+  if (listen !== undefined) {
+    parseEndpoint(listen, '--mqtt-listen');
+    const { url: _url, ...rest } = config.mqtt ?? {};
+    return { ...config, mqtt: { ...rest, listen } };
+  }
+  if (url !== undefined) {
+    if (!/^mqtts?:\/\/\S+$/.test(url)) throw new UsageError('--mqtt-url: expected mqtt://host:port');
+    const { listen: _listen, ...rest } = config.mqtt ?? {};
+    return { ...config, mqtt: { ...rest, url } };
+  }
+  return config;
+}

@@ -1,18 +1,29 @@
 /**
  * `iosnet devnet`: a local network of gateway processes with a load generator and a live status.
- *   files (reused, or --fresh) -> one process per gateway -> wait for their APIs -> fund load accounts ->
- *   transfers at --tps -> status every second -> on SIGINT/SIGTERM or --duration: stop the load, stop
- *   every gateway by pid (SIGTERM, then SIGKILL), print a summary.
+ *   files (reused, or --fresh) -> one process per gateway (each with its embedded MQTT broker) -> wait for
+ *   their APIs -> fund load accounts -> transfers at --tps; light-client devices (devices.ts: each its own
+ *   `iosnet device run` process on gateway-1's broker) registered, funded and transacting -> status every
+ *   second -> on SIGINT/SIGTERM or --duration: stop the load, stop the devices, then every gateway, by pid
+ *   (SIGTERM, then SIGKILL), print a summary.
  * A gateway that dies is reported and the rest go on.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { toHex } from '../../core/bytes.js';
 import type { Crypto } from '../../core/crypto.js';
 import { IosnetError } from '../../core/errors.js';
 import { decodeGenesis } from '../../core/genesis.js';
 import { GatewayClient, type StatusView } from '../api/client.js';
 import { readKeyFile } from '../keys/keyfile.js';
 import { defaultLoadOptions, LoadGenerator, type LoadStats } from '../load/generator.js';
+import {
+  type DeviceProcess,
+  type DeviceView,
+  registerDevnetDevices,
+  spawnDevice,
+  stopDevices,
+  writeDevnetDeviceFiles,
+} from './devices.js';
 import { createDevnetFiles } from './files.js';
 import { type GatewayProcess, killOnExit, spawnGateway, stopGateways } from './processes.js';
 import { type DevnetSnapshot, frame, networkFigures, renderScreen, statusLine } from './screen.js';
@@ -28,7 +39,15 @@ export interface DevnetRunOptions {
   readonly status: boolean;
   /** SIGTERM-to-SIGKILL grace per gateway. */
   readonly stopGraceMs?: number;
+  /** Light-client devices over MQTT (default DEVNET_DEVICES). */
+  readonly devices?: number;
+  /** How often each device sends a transfer. */
+  readonly deviceTxEveryMs?: number;
 }
+
+export const DEVNET_DEVICES = 3;
+/** What the owner gives each device: enough for years of 1-unit transfers. */
+const DEVICE_FUND = 1_000_000n;
 
 export interface DevnetOutput {
   write(text: string): void;
@@ -57,6 +76,17 @@ export interface DevnetSummary {
     readonly grade2: { p50: number | null; p99: number | null };
   };
   readonly supply: { readonly totalSupply: string; readonly intact: boolean } | null;
+  readonly devices: readonly {
+    name: string;
+    pid: number | null;
+    identityHash: string | null;
+    stateBlockIndex: number | null;
+    epoch: number | null;
+    balance: string | null;
+    txs: number;
+    lastGrade: number | null;
+    exit: { code: number | null; signal: string | null } | null;
+  }[];
   readonly events: readonly string[];
 }
 
@@ -132,7 +162,7 @@ export async function runDevnet(
       );
     }
   }
-  const files = await createDevnetFiles(crypto, opts.dir, { validators: opts.validators });
+  const files = await createDevnetFiles(crypto, opts.dir, { validators: opts.validators, withMqtt: true });
   const events: string[] = [];
   const event = (text: string) => events.push(`${new Date().toISOString().slice(11, 19)} ${text}`);
   let stopping = false;
@@ -146,6 +176,12 @@ export async function runDevnet(
     if (!opts.status || !out.isTTY) out.write(`${p.name} exited (${how}); see ${p.logPath}\n`);
   };
   let load: LoadGenerator | undefined;
+  const devices: DeviceProcess[] = [];
+  const deviceCount = opts.devices ?? DEVNET_DEVICES;
+  const deviceViews = (): DeviceView[] => devices.map((d) => d.view);
+  process.on('exit', () => {
+    for (const d of devices) if (d.view.exit === null && d.view.pid !== null) kill9(d.view.pid);
+  });
   let interval: NodeJS.Timeout | undefined;
   const statuses: (StatusView | null)[] = files.nodes.map(() => null);
   try {
@@ -157,6 +193,8 @@ export async function runDevnet(
     await waitForApis(procs, clients);
     const startupMs = Date.now() - t0;
     out.write(`devnet: APIs up after ${startupMs} ms: ${procs.map((p) => p.apiUrl).join(' ')}\n`);
+    // Every gateway serves the dashboard on its API address; the first one's is the one to open.
+    out.write(`devnet: dashboard at ${procs[0]!.apiUrl}/ (every gateway serves one at its API address)\n`);
 
     let stop!: () => void;
     const stopped = new Promise<void>((r) => {
@@ -166,6 +204,7 @@ export async function runDevnet(
       if (stopping) {
         // A second Ctrl-C: no more waiting.
         for (const p of procs) if (!p.exit) process.kill(p.pid, 'SIGKILL');
+        for (const d of devices) if (d.view.exit === null && d.view.pid !== null) kill9(d.view.pid);
         process.exit(130);
       }
       stop();
@@ -187,7 +226,9 @@ export async function runDevnet(
         status: p.exit ? null : statuses[i]!,
         exit: p.exit,
       })),
+      devices: deviceViews(),
       events,
+      dashboardUrl: `${procs[0]!.apiUrl}/`,
     });
     const refresh = async () => {
       await Promise.all(
@@ -209,6 +250,35 @@ export async function runDevnet(
     interval = setInterval(() => {
       refresh().then(draw, () => {});
     }, 1000);
+
+    // Devices use gateway-1's embedded broker; their owner is the community-incentives key (the load
+    // generator spends from the private-sale one: separate nonces).
+    const startDevices = async () => {
+      const gw = files.nodes[0]!;
+      const audience = toHex(readKeyFile(gw.keyPath, crypto).key.ed25519.publicKey);
+      const deviceFiles = writeDevnetDeviceFiles(crypto, opts.dir, files.genesis, deviceCount, () => ({
+        broker: `mqtt://127.0.0.1:${gw.mqttPort}`,
+        audience,
+      }));
+      const owner = readKeyFile(files.bucketKeys.communityIncentives, crypto).key;
+      const registered = await registerDevnetDevices(crypto, clients[0]!, owner, deviceFiles, {
+        fund: DEVICE_FUND,
+      });
+      if (stopping) return;
+      const fresh = registered.filter((r) => r.registeredNow).length;
+      event(`devices: ${registered.length} on ${gw.name}'s broker (${fresh} registered now)`);
+      for (const [i, r] of registered.entries()) {
+        // Each pays the next one: small transfers around a ring, each followed to grade 2 by proof.
+        const next = registered[(i + 1) % registered.length]!;
+        devices.push(
+          spawnDevice(r.files, {
+            everyMs: opts.deviceTxEveryMs ?? 5000,
+            transferTo: next.address,
+            amount: 1n,
+          }),
+        );
+      }
+    };
 
     if (opts.tps > 0) {
       const funder = readKeyFile(files.bucketKeys.privateSale, crypto).key;
@@ -234,6 +304,12 @@ export async function runDevnet(
       );
       await Promise.race([funding, stopped]);
     }
+    if (deviceCount > 0) {
+      const starting = startDevices().catch((e: unknown) => {
+        event(`devices: not started (${e instanceof Error ? e.message : String(e)})`);
+      });
+      await Promise.race([starting, stopped]);
+    }
     await stopped;
     stopping = true;
     if (duration) clearTimeout(duration);
@@ -253,6 +329,10 @@ export async function runDevnet(
       : '';
     const supply = live ? await live.supply().catch(() => null) : null;
     const net = networkFigures(snapshot().gateways);
+    if (devices.length > 0) {
+      out.write('devnet: stopping the devices...\n');
+      await stopDevices(devices, 3000);
+    }
     out.write('devnet: stopping the gateways...\n');
     if (live) await quietMoment(live);
     await stopGateways(procs, opts.stopGraceMs ?? 10_000);
@@ -272,12 +352,32 @@ export async function runDevnet(
       load: loadStats,
       latencyMs: { grade1: net.grade1, grade2: net.grade2 },
       supply: supply ? { totalSupply: supply.totalSupply, intact: supply.intact } : null,
+      devices: deviceViews().map((v) => ({
+        name: v.name,
+        pid: v.pid,
+        identityHash: v.identityHash,
+        stateBlockIndex: v.stateBlockIndex,
+        epoch: v.epoch,
+        balance: v.balance === null ? null : v.balance.toString(),
+        txs: v.txs,
+        lastGrade: v.lastTx?.grade ?? null,
+        exit: v.exit,
+      })),
       events,
     };
   } finally {
     stopping = true;
     if (interval) clearInterval(interval);
     await load?.stop();
+    if (devices.some((d) => d.view.exit === null)) await stopDevices(devices, 3000);
     if (procs.some((p) => !p.exit)) await stopGateways(procs, opts.stopGraceMs ?? 10_000);
+  }
+}
+
+function kill9(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
   }
 }

@@ -6,6 +6,7 @@
 import { formatIost } from '../../core/token.js';
 import type { StatusView } from '../api/client.js';
 import type { LoadStats } from '../load/generator.js';
+import type { DeviceView } from './devices.js';
 
 export interface GatewaySnapshot {
   readonly name: string;
@@ -22,7 +23,11 @@ export interface DevnetSnapshot {
   readonly targetTps: number;
   readonly load: LoadStats | null;
   readonly gateways: readonly GatewaySnapshot[];
+  /** Light-client devices, as their own (verified) events tell (absent: none). */
+  readonly devices?: readonly DeviceView[];
   readonly events: readonly string[];
+  /** The dashboard page of the first gateway (shown under the title: a terminal screen hides earlier lines). */
+  readonly dashboardUrl?: string;
 }
 
 const pad = (s: string | number, n: number) => String(s).padEnd(n);
@@ -85,6 +90,7 @@ export function renderScreen(snap: DevnetSnapshot): string[] {
   lines.push(
     `iosnet devnet  ${snap.chainId}  ${snap.gateways.length} gateways  up ${uptime(snap.uptimeMs)}  (Ctrl-C stops; logs in ${snap.dir})`,
   );
+  if (snap.dashboardUrl) lines.push(`dashboard ${snap.dashboardUrl}`);
   lines.push(loadLine(snap));
   lines.push(
     `network  ${net.txPerSecond.toFixed(1)} tx/s final   grade 1 p50 ${formatMs(net.grade1.p50)} p99 ${formatMs(net.grade1.p99)}   grade 2 p50 ${formatMs(net.grade2.p50)} p99 ${formatMs(net.grade2.p99)}`,
@@ -121,10 +127,32 @@ export function renderScreen(snap: DevnetSnapshot): string[] {
       );
     }
   }
+  if (snap.devices && snap.devices.length > 0) {
+    lines.push('');
+    lines.push(...deviceLines(snap.devices));
+  }
   if (snap.events.length > 0) {
     lines.push('');
     lines.push('events');
     for (const e of snap.events.slice(-5)) lines.push(`  ${e}`);
+  }
+  return lines;
+}
+
+/** The devices table: what each light client has proven (state block, balance) and its last transaction. */
+export function deviceLines(devices: readonly DeviceView[]): string[] {
+  const lines = [
+    `${pad('device', 10)}${pad('id', 14)}${pad('pid', 8)}${pad('link', 6)}${lpad('sb', 5)}${lpad('epoch', 6)}${lpad('balance', 12)}${lpad('txs', 5)}  last tx`,
+  ];
+  for (const d of devices) {
+    const id = d.identityHash ? `${d.identityHash.slice(0, 6)}..${d.identityHash.slice(-4)}` : '?';
+    const link = d.exit ? 'EXIT' : d.connected ? 'up' : 'down';
+    const last = d.lastTx ? `grade ${d.lastTx.grade} in ${formatMs(d.lastTx.ms)}` : '-';
+    const err =
+      d.lastError && d.txErrors + d.rejected > 0 ? `  (${d.txErrors + d.rejected} err: ${d.lastError})` : '';
+    lines.push(
+      `${pad(d.name, 10)}${pad(id, 14)}${pad(d.pid ?? '-', 8)}${pad(link, 6)}${lpad(d.stateBlockIndex ?? '-', 5)}${lpad(d.epoch ?? '-', 6)}${lpad(d.balance === null ? '-' : d.balance.toString(), 12)}${lpad(d.txs, 5)}  ${last}${err}`,
+    );
   }
   return lines;
 }
@@ -141,7 +169,10 @@ export function statusLine(snap: DevnetSnapshot): string {
     .map((g) => (g.status ? g.status.finalizedHeight : g.exit ? 'x' : '?'))
     .join('/');
   const l = snap.load;
+  const devices = snap.devices?.length
+    ? `  devices ${snap.devices.map((d) => `sb ${d.stateBlockIndex ?? '-'} tx ${d.txs}${d.lastTx ? `/g${d.lastTx.grade}` : ''}`).join(', ')}`
+    : '';
   return `[${uptime(snap.uptimeMs)}] final ${heights}  ${net.txPerSecond.toFixed(1)} tx/s  g1 p50 ${formatMs(net.grade1.p50)}  g2 p50 ${formatMs(net.grade2.p50)}${
     l ? `  sent ${l.sent} admitted ${l.admitted}` : '  funding'
-  }`;
+  }${devices}`;
 }

@@ -48,6 +48,9 @@ export class NodeMetrics {
   private readonly grade1: Histogram;
   private readonly grade2: Histogram;
   private readonly apiRequests: Counter<'route' | 'status'>;
+  private readonly mqttRequests: Counter<'kind'>;
+  private readonly mqttRefusals: Counter<'reason'>;
+  private mqttDevices: (() => number) | undefined;
 
   constructor(opts: MetricsOptions = defaultMetricsOptions) {
     const registers = [this.registry];
@@ -127,6 +130,28 @@ export class NodeMetrics {
       labelNames: ['route', 'status'],
       registers,
     });
+    const mqttDevices = () => this.mqttDevices;
+    new Gauge({
+      name: 'iosnet_mqtt_connected_devices',
+      help: 'Devices connected to the MQTT bridge (embedded broker) or holding a live broker credential (external).',
+      registers,
+      collect(this: Gauge) {
+        const read = mqttDevices();
+        if (read) this.set(read());
+      },
+    });
+    this.mqttRequests = new Counter({
+      name: 'iosnet_mqtt_requests_total',
+      help: 'Device requests served over MQTT, by request kind (malformed ones count as "malformed").',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.mqttRefusals = new Counter({
+      name: 'iosnet_mqtt_refusals_total',
+      help: 'MQTT connections, publishes, subscriptions and requests refused, by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -153,6 +178,28 @@ export class NodeMetrics {
 
   observeApiRequest(route: string, status: number): void {
     this.apiRequests.inc({ route, status: String(status) });
+  }
+
+  /** The MQTT bridge's connected-device count (read at scrape time). */
+  bindMqtt(connectedDevices: () => number): void {
+    this.mqttDevices = connectedDevices;
+  }
+
+  observeMqttRequest(kind: string): void {
+    this.mqttRequests.inc({ kind });
+  }
+
+  observeMqttRefusal(reason: string): void {
+    this.mqttRefusals.inc({ reason });
+  }
+
+  /** Current value of a counter series (tests and the status page). */
+  async counterValue(name: string, labels: Record<string, string> = {}): Promise<number> {
+    const metric = this.registry.getSingleMetric(name);
+    if (!metric) return 0;
+    const { values } = await metric.get();
+    const hit = values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x));
+    return hit?.value ?? 0;
   }
 
   get contentType(): string {

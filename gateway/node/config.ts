@@ -27,6 +27,10 @@ export interface GatewayConfig {
     readonly url?: string;
     readonly username?: string;
     readonly password?: string;
+    /** External Mosquitto only: the files the gateway keeps in step with the device registry (§16.4). */
+    readonly passwordFile?: string;
+    readonly aclFile?: string;
+    readonly pidFile?: string;
   };
   /** Keep every block and state version (no pruning). */
   readonly archive: boolean;
@@ -131,7 +135,7 @@ export function parseGatewayConfig(
   let mqtt: GatewayConfig['mqtt'];
   if (json.mqtt !== undefined) {
     if (!isObject(json.mqtt)) throw new ConfigError('mqtt', 'expected an object');
-    only(json.mqtt, 'mqtt', ['listen', 'url', 'username', 'password']);
+    only(json.mqtt, 'mqtt', ['listen', 'url', 'username', 'password', 'passwordFile', 'aclFile', 'pidFile']);
     if ((json.mqtt.listen === undefined) === (json.mqtt.url === undefined)) {
       throw new ConfigError(
         'mqtt',
@@ -142,7 +146,22 @@ export function parseGatewayConfig(
     if (json.mqtt.url !== undefined && !/^mqtts?:\/\/\S+$/.test(str(json.mqtt.url, 'mqtt.url'))) {
       throw new ConfigError('mqtt.url', 'expected mqtt://host:port or mqtts://host:port');
     }
-    mqtt = json.mqtt as GatewayConfig['mqtt'];
+    for (const f of ['username', 'password', 'passwordFile', 'aclFile', 'pidFile'] as const) {
+      if (json.mqtt[f] !== undefined) str(json.mqtt[f], `mqtt.${f}`);
+    }
+    if ((json.mqtt.passwordFile === undefined) !== (json.mqtt.aclFile === undefined)) {
+      throw new ConfigError('mqtt', 'set both "passwordFile" and "aclFile" (or neither)');
+    }
+    if (json.mqtt.passwordFile !== undefined && json.mqtt.url === undefined) {
+      throw new ConfigError('mqtt.passwordFile', 'only with an external broker ("url")');
+    }
+    const m = json.mqtt as Record<string, string>;
+    mqtt = {
+      ...m,
+      ...(m.passwordFile ? { passwordFile: resolve(m.passwordFile) } : {}),
+      ...(m.aclFile ? { aclFile: resolve(m.aclFile) } : {}),
+      ...(m.pidFile ? { pidFile: resolve(m.pidFile) } : {}),
+    };
   }
   if (json.archive !== undefined && typeof json.archive !== 'boolean')
     throw new ConfigError('archive', 'expected true or false');

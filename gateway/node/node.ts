@@ -24,6 +24,7 @@ import { type Clock, type ConsensusEvents, systemClock } from '../consensus/inte
 import { type ConsensusOptions, defaultConsensusOptions } from '../consensus/options.js';
 import { DbSigningGuard } from '../consensus/signing-guard.js';
 import { createNativeCrypto } from '../crypto/native.js';
+import { DeviceSightings } from '../dashboard/devices.js';
 import type { Database } from '../db/interface.js';
 import { openDatabase } from '../db/lmdb.js';
 import { readKeyFile } from '../keys/keyfile.js';
@@ -32,6 +33,9 @@ import type { Mempool } from '../mempool/interface.js';
 import { createMempool } from '../mempool/mempool.js';
 import { defaultMempoolOptions } from '../mempool/options.js';
 import { defaultMetricsOptions, type MetricsOptions, NodeMetrics } from '../metrics/metrics.js';
+import { startMqttBridge } from '../mqtt/bridge.js';
+import type { MqttBridge } from '../mqtt/interface.js';
+import type { MqttBridgeOptions } from '../mqtt/options.js';
 import type { Network } from '../network/interface.js';
 import { createTcpNetwork } from '../network/tcp.js';
 import { LmdbChainState } from '../state/chain-state.js';
@@ -59,8 +63,10 @@ export interface GatewayNode {
   readonly txTracker: TxTracker;
   /** Batches the transactions the API admits into 'txs' messages to the peers. */
   readonly gossip: TxGossip;
-  /** Bound ports (useful when the config asked for port 0). */
-  readonly ports: { readonly p2p: number; readonly api: number };
+  /** Bound ports (useful when the config asked for port 0); mqtt: the embedded broker's, if any. */
+  readonly ports: { readonly p2p: number; readonly api: number; readonly mqtt?: number };
+  /** The device bridge, when config.mqtt is set. */
+  readonly mqtt?: MqttBridge;
   close(): Promise<void>;
 }
 
@@ -77,6 +83,8 @@ export interface NodeOverrides {
   ) => Promise<ApiServer>;
   readonly api?: Partial<ApiOptions>;
   readonly metrics?: MetricsOptions;
+  /** MQTT bridge options (rate limits, caches, Mosquitto files); used when config.mqtt is set. */
+  readonly mqtt?: Partial<MqttBridgeOptions>;
 }
 
 export function loadGatewayConfig(path: string): GatewayConfig {
@@ -149,7 +157,16 @@ export async function startGatewayNode(
     onGrade: (grade, seconds) => metrics.observeGrade(grade, seconds),
   });
   const gossip = new TxGossip(apiOptions, { network });
-  const events = composeEvents(txTracker.events, metrics.events, overrides.events);
+  const deviceSightings = new DeviceSightings();
+  // The MQTT bridge starts last; until then (and after it closes) state blocks are not announced.
+  let mqtt: MqttBridge | undefined;
+  const mqttEvents: ConsensusEvents = {
+    finalized: ({ stateBlock }) => {
+      // After the finalizing transaction committed (the event fires inside consensus's step).
+      if (stateBlock && mqtt) setImmediate(() => mqtt?.announce(stateBlock.index));
+    },
+  };
+  const events = composeEvents(txTracker.events, metrics.events, mqttEvents, overrides.events);
   const consensusOptions: ConsensusOptions = { ...defaultConsensusOptions, ...config.consensus };
   const participant: BeaconParticipant = new BeaconParticipant({
     crypto,
@@ -179,6 +196,7 @@ export async function startGatewayNode(
       blsPublicKey: key.bls.publicKey,
     },
     clock,
+    log: log.child('consensus'),
     beacon: {
       onFinalized: (st, height) => participant.onFinalized(st, height),
       onPartials: (st, epoch, bytes) => participant.onPartials(st, epoch, bytes),
@@ -219,6 +237,7 @@ export async function startGatewayNode(
     metrics,
     txTracker,
     gossip,
+    deviceSightings,
   };
   const apiListen = parseEndpoint(config.api.listen, 'api.listen');
   const startApi = overrides.startApi ?? ((node, listen) => startApiServer(node, listen, apiOptions));
@@ -234,22 +253,53 @@ export async function startGatewayNode(
     await db.close();
     throw e;
   }
+  if (config.mqtt) {
+    try {
+      const { passwordFile, aclFile, pidFile } = config.mqtt;
+      const files =
+        passwordFile && aclFile
+          ? { mosquitto: { passwordFile, aclFile, ...(pidFile ? { pidFile } : {}) } }
+          : {};
+      mqtt = await startMqttBridge(
+        config.mqtt,
+        { ...files, ...overrides.mqtt },
+        {
+          node: partial,
+          nodeId: toHex(key.ed25519.publicKey),
+          onDeviceRequest: (deviceHex, payload, now) => deviceSightings.seen(deviceHex, payload, now),
+        },
+      );
+    } catch (e) {
+      await api.close();
+      gossip.close();
+      await network.stop();
+      consensus.stop();
+      await state.close();
+      await db.close();
+      throw e;
+    }
+  }
   log.info('gateway started', {
     chainId: genesis.chainId,
     genesis: toHex(gHash),
     height: chain.height,
     p2p: p2pPort,
     api: api.port,
+    mqtt: mqtt?.port ?? config.mqtt?.url,
     node: toHex(key.ed25519.publicKey),
   });
   let closed = false;
   return {
     ...partial,
-    ports: { p2p: p2pPort, api: api.port },
+    ports: { p2p: p2pPort, api: api.port, ...(mqtt?.port !== undefined ? { mqtt: mqtt.port } : {}) },
+    ...(mqtt ? { mqtt } : {}),
     async close() {
       if (closed) return;
       closed = true;
-      // Reverse of construction: api (and its gossip) -> network -> consensus -> (mempool) -> state -> db.
+      // Reverse of construction: mqtt -> api (and its gossip) -> network -> consensus -> (mempool) -> state -> db.
+      const bridge = mqtt;
+      mqtt = undefined;
+      await bridge?.close();
       await api.close();
       gossip.close();
       await network.stop();

@@ -17,6 +17,7 @@ import {
   type AccountState,
   type DeviceRecord,
   decodeAccount,
+  decodeDeviceRecord,
   type FileRecord,
   StateNamespace,
   type StateNamespaceName,
@@ -342,6 +343,14 @@ export class LmdbChainState implements ChainState, ParentState {
 
   totalSupply(): bigint {
     return sumSupply(this.accounts());
+  }
+
+  /** Every device record at the latest height (a full scan, like accounts()). */
+  *devices(): Iterable<DeviceRecord> {
+    const ns = String.fromCharCode(namespaceNumber('device'));
+    for (const leaf of trieLeaves(this.latestRoot)) {
+      if (leaf.value[0] === ns) yield decodeDeviceRecord(recordOf(bytesOf(leaf.value)));
+    }
   }
 
   private assertOpen(): void {

@@ -150,5 +150,7 @@ export interface ChainState extends StateReader {
   prove(namespace: StateNamespaceName, id: Uint8Array, height?: number): StateProof;
   /** Sum of all holdings: must always equal core's TOTAL_SUPPLY. */
   totalSupply(): bigint;
+  /** Every registered device at the latest height (a full scan: the dashboard caches it per height). */
+  devices?(): Iterable<DeviceRecord>;
   close(): Promise<void>;
 }

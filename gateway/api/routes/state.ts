@@ -19,10 +19,11 @@ import {
 } from '../../../core/state.js';
 import { encodeStateBlock, type StateBlock, stateBlockIdOf } from '../../../core/state-block.js';
 import { TOTAL_SUPPLY } from '../../../core/token.js';
-import { ApiError, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
 import type { ApiRequest, ApiResponse } from '../http.js';
 import type { ApiNode } from '../interface.js';
 import { hexParam, onlyQuery, uintParam } from '../params.js';
+import { proveAtLatestStateBlock } from '../queries.js';
 
 function proven(node: ApiNode, req: ApiRequest, namespace: StateNamespaceName, id: Uint8Array) {
   onlyQuery(req.query, { at: ['latest', 'stateBlock'] });
@@ -43,11 +44,7 @@ function proven(node: ApiNode, req: ApiRequest, namespace: StateNamespaceName, i
       },
     };
   }
-  const sb = store.latestStateBlock();
-  if (!sb) {
-    throw new ApiError(503, 'NOT_YET_AVAILABLE', 'no state block yet: retry, or ask with ?at=latest');
-  }
-  const proof = state.prove(namespace, id, sb.toHeight);
+  const { stateBlock: sb, proof } = proveAtLatestStateBlock(node, namespace, id);
   return {
     record: proof.record,
     body: {

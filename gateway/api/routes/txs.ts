@@ -11,58 +11,46 @@
  */
 import { CborReader, readCborValue } from '../../../core/cbor.js';
 import { IosnetError } from '../../../core/errors.js';
-import { merkleProof } from '../../../core/merkle.js';
 import { encodeTxInclusionProof } from '../../../core/proofs.js';
 import { ApiError, toApiError } from '../errors.js';
 import type { ApiRequest, ApiResponse } from '../http.js';
 import type { ApiNode } from '../interface.js';
 import { hexParam, onlyQuery } from '../params.js';
+import { admitTx, txStatusOf } from '../queries.js';
 
 export function getTx(node: ApiNode, req: ApiRequest): ApiResponse {
   onlyQuery(req.query, {});
   const id = hexParam(req.params.id!, 'id', 32);
-  const final = node.store.getTransaction(id);
-  if (final) {
-    return {
-      json: {
-        id,
-        status: 'grade2',
-        height: final.height,
-        index: final.index,
-        tx: final.txBytes,
-        proof: encodeTxInclusionProof(final.proof),
-      },
-    };
+  const info = txStatusOf(node, id);
+  switch (info.status) {
+    case 'grade2':
+      return {
+        json: {
+          id,
+          status: 'grade2',
+          height: info.height,
+          index: info.index,
+          tx: info.txBytes,
+          proof: encodeTxInclusionProof(info.proof),
+        },
+      };
+    case 'grade1':
+      return {
+        json: {
+          id,
+          status: 'grade1',
+          height: info.height,
+          index: info.index,
+          view: info.view,
+          blockId: info.blockId,
+          proof: encodeTxInclusionProof(info.proof),
+        },
+      };
+    case 'pending':
+      return { json: { id, status: 'pending', tx: info.txBytes } };
+    default:
+      return { json: { id, status: 'unknown' } };
   }
-  const proposed = node.txTracker.grade1(id);
-  if (proposed) {
-    const { block, index } = proposed;
-    return {
-      json: {
-        id,
-        status: 'grade1',
-        height: block.height,
-        index,
-        view: block.header.view,
-        blockId: block.blockId,
-        proof: encodeTxInclusionProof({
-          header: block.header,
-          proof: merkleProof(node.crypto, block.txIds, index),
-          certificate: null,
-        }),
-      },
-    };
-  }
-  const pending = node.mempool.get(id);
-  if (pending) return { json: { id, status: 'pending', tx: pending.bytes } };
-  return { json: { id, status: 'unknown' } };
-}
-
-function admit(node: ApiNode, bytes: Uint8Array): { id: Uint8Array; status: 'pending' } {
-  const pending = node.mempool.add(bytes, node.state, Date.now());
-  node.txTracker.submit(pending.id);
-  node.gossip.push(pending.bytes);
-  return { id: pending.id, status: 'pending' };
 }
 
 /** The transaction bytes of a POST /txs body. */
@@ -100,7 +88,7 @@ export function postTx(node: ApiNode, req: ApiRequest): ApiResponse {
   onlyQuery(req.query, {});
   const bytes = txBytesOf(req);
   if (bytes.length === 0) throw new ApiError(400, 'INVALID_BODY', 'empty body: expected one transaction');
-  return { status: 202, json: admit(node, bytes) };
+  return { status: 202, json: admitTx(node, bytes) };
 }
 
 export function postTxBatch(node: ApiNode, req: ApiRequest, maxTxs: number): ApiResponse {
@@ -122,7 +110,7 @@ export function postTxBatch(node: ApiNode, req: ApiRequest, maxTxs: number): Api
   let admitted = 0;
   const results = items.map((bytes) => {
     try {
-      const ok = admit(node, bytes);
+      const ok = admitTx(node, bytes);
       admitted++;
       return ok;
     } catch (e) {
