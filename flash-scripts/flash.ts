@@ -1,0 +1,293 @@
+/**
+ * The host side of the flashing protocol (docs/flashing.md): `flashImage` sends a signed image to a board
+ * over any Duplex (the real SerialPort in `iosnet flash`, an in-memory pair in unit tests). It resumes
+ * where the board says it stands (INFO / BEGIN_OK carry the bytes it holds), sends DATA in a go-back-N
+ * window, verifies the flashed slot by hash, and boots it.
+ */
+import type { Duplex } from 'node:stream';
+import { equalBytes, toHex } from '../core/bytes.js';
+import type { Crypto } from '../core/crypto.js';
+import { decodeImage, ImageError, imageSigningMessage } from './image-format.js';
+import {
+  type BoardInfo,
+  DEFAULT_CHUNK_BYTES,
+  DEFAULT_WINDOW,
+  decodeErrorBody,
+  decodeInfo,
+  decodeSlotText,
+  decodeU32,
+  encodeBegin,
+  encodeData,
+  encodeFrame,
+  FlashError,
+  type Frame,
+  MessageType,
+  SLIP_END,
+  SlipDecoder,
+} from './protocol.js';
+
+export interface FlashProgress {
+  readonly sentBytes: number;
+  readonly totalBytes: number;
+  /** Where this run started (bytes the board already held). */
+  readonly resumedFrom: number;
+}
+
+export interface FlashOptions {
+  readonly port: Duplex;
+  readonly image: Uint8Array;
+  /** The board the operator says is on the port: refused unless image and board both agree. */
+  readonly boardId: string;
+  readonly crypto: Crypto;
+  readonly onProgress?: (p: FlashProgress) => void;
+  readonly onConsole?: (text: string) => void;
+  readonly signal?: AbortSignal;
+  readonly boot?: boolean;
+  /** Per request; DATA is retransmitted after ackTimeoutMs without progress. */
+  readonly timeoutMs?: number;
+  readonly ackTimeoutMs?: number;
+  /** Gives up (FLASH_NO_ANSWER) after this long without an acknowledged byte; default 15 s. */
+  readonly stallTimeoutMs?: number;
+  readonly bootTimeoutMs?: number;
+}
+
+export interface FlashResult {
+  readonly info: BoardInfo;
+  readonly resumedFrom: number;
+  readonly bytes: number;
+  readonly ms: number;
+  readonly slot: string;
+  /** Set when booted: the version the board now runs. */
+  readonly bootedVersion?: string;
+}
+
+/** Frames from the port, awaited one at a time; CONSOLE frames go to onConsole, never to a waiter. */
+class FrameLink {
+  private readonly decoder = new SlipDecoder();
+  private queue: Frame[] = [];
+  private waiter: ((f: Frame) => void) | undefined;
+  private readonly onData = (chunk: Uint8Array) =>
+    this.decoder.push(
+      chunk,
+      (f) => {
+        if (f.type === MessageType.console) return this.onConsole?.(new TextDecoder().decode(f.body));
+        if (this.waiter) {
+          const w = this.waiter;
+          this.waiter = undefined;
+          w(f);
+        } else this.queue.push(f);
+      },
+      () => {},
+    );
+
+  constructor(
+    private readonly port: Duplex,
+    private readonly onConsole?: (text: string) => void,
+  ) {
+    port.on('data', this.onData);
+  }
+
+  send(type: number, body?: Uint8Array): void {
+    this.port.write(encodeFrame(type, body));
+  }
+
+  next(timeoutMs: number, what: string, signal?: AbortSignal): Promise<Frame> {
+    if (signal?.aborted) return Promise.reject(new FlashError('FLASH_ABORTED', 'flashing interrupted'));
+    const queued = this.queue.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        signal?.removeEventListener('abort', onAbort);
+        reject(
+          new FlashError('FLASH_NO_ANSWER', `no answer from the board to ${what} within ${timeoutMs} ms`),
+        );
+      }, timeoutMs);
+      const onAbort = () => {
+        clearTimeout(timer);
+        this.waiter = undefined;
+        reject(new FlashError('FLASH_ABORTED', 'flashing interrupted'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiter = (f) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(f);
+      };
+    });
+  }
+
+  close(): void {
+    this.port.off('data', this.onData);
+  }
+}
+
+/** The reply to a request, or the board's ERROR as a typed error. */
+async function expect(link: FrameLink, type: number, what: string, timeoutMs: number, signal?: AbortSignal) {
+  for (;;) {
+    const f = await link.next(timeoutMs, what, signal);
+    if (f.type === type) return f;
+    if (f.type === MessageType.error) {
+      const { code, message } = decodeErrorBody(f.body);
+      const mapped =
+        code === 'IMAGE_WRONG_BOARD'
+          ? 'FLASH_WRONG_BOARD'
+          : code === 'FLASH_BOOT_FAILED'
+            ? code
+            : 'FLASH_REFUSED';
+      throw new FlashError(mapped, `board refused ${what}: ${code}: ${message}`, { boardCode: code });
+    }
+    // Stale ACK/NAK of an earlier window: skip.
+  }
+}
+
+export async function flashImage(opts: FlashOptions): Promise<FlashResult> {
+  const { crypto, image } = opts;
+  const timeoutMs = opts.timeoutMs ?? 3_000;
+  const started = Date.now();
+  // Local checks first: nothing is sent for an image that cannot be right.
+  const decoded = decodeImage(image);
+  if (decoded.manifest.boardId !== opts.boardId) {
+    throw new FlashError(
+      'FLASH_WRONG_BOARD',
+      `image is for board '${decoded.manifest.boardId}', not '${opts.boardId}'`,
+    );
+  }
+  if (
+    !crypto.ed25519.verify(
+      decoded.signature,
+      imageSigningMessage(crypto, decoded.manifestBytes),
+      decoded.manifest.signer,
+    )
+  ) {
+    throw new ImageError('IMAGE_BAD_SIGNATURE', 'image manifest signature does not verify');
+  }
+  if (
+    decoded.payload.length !== decoded.manifest.size ||
+    !equalBytes(crypto.sha256(decoded.payload), decoded.manifest.sha256)
+  ) {
+    throw new ImageError(
+      'IMAGE_HASH_MISMATCH',
+      'image payload does not match its manifest (corrupted file?)',
+    );
+  }
+  const imageSha256 = crypto.sha256(image);
+  const link = new FrameLink(opts.port, opts.onConsole);
+  try {
+    // A leading END flushes whatever half-frame the board's decoder holds from an interrupted session.
+    opts.port.write(new Uint8Array([SLIP_END]));
+    let info: BoardInfo | undefined;
+    for (let attempt = 0; !info; attempt++) {
+      link.send(MessageType.info);
+      try {
+        info = decodeInfo((await expect(link, MessageType.infoOk, 'INFO', timeoutMs, opts.signal)).body);
+      } catch (err) {
+        if (!(err instanceof FlashError && err.code === 'FLASH_NO_ANSWER') || attempt >= 2) throw err;
+      }
+    }
+    if (info.boardId !== opts.boardId) {
+      throw new FlashError(
+        'FLASH_WRONG_BOARD',
+        `the board on the port is '${info.boardId}', not '${opts.boardId}'`,
+      );
+    }
+    if (image.length > info.slotBytes) {
+      throw new ImageError(
+        'IMAGE_TOO_LARGE',
+        `image is ${image.length} bytes, the board's slot holds ${info.slotBytes}`,
+      );
+    }
+    link.send(
+      MessageType.begin,
+      encodeBegin({
+        imageSize: image.length,
+        imageSha256,
+        manifest: decoded.manifestBytes,
+        signature: decoded.signature,
+      }),
+    );
+    const resumedFrom = decodeU32(
+      (await expect(link, MessageType.beginOk, 'BEGIN', timeoutMs, opts.signal)).body,
+      'BEGIN_OK',
+    );
+    await sendData(link, opts, info, resumedFrom);
+    link.send(MessageType.end);
+    await expect(link, MessageType.endOk, 'END', Math.max(timeoutMs, 10_000), opts.signal);
+    link.send(MessageType.verify);
+    const verified = decodeSlotText(
+      (await expect(link, MessageType.verifyOk, 'VERIFY', timeoutMs, opts.signal)).body,
+      'verify',
+    );
+    if (verified.text !== toHex(imageSha256)) {
+      throw new FlashError(
+        'FLASH_VERIFY_FAILED',
+        `slot ${verified.slot} hashes to ${verified.text}, not the image's`,
+      );
+    }
+    const result = { info, resumedFrom, bytes: image.length, slot: verified.slot };
+    if (opts.boot === false) return { ...result, ms: Date.now() - started };
+    link.send(MessageType.boot);
+    const booted = decodeSlotText(
+      (await expect(link, MessageType.bootOk, 'BOOT', opts.bootTimeoutMs ?? 180_000, opts.signal)).body,
+      'boot',
+    );
+    return { ...result, slot: booted.slot, bootedVersion: booted.text, ms: Date.now() - started };
+  } finally {
+    link.close();
+  }
+}
+
+/** Go-back-N: up to `window` chunks in flight; ACK n = the board holds [0, n); NAK n = resend from n. */
+async function sendData(link: FrameLink, opts: FlashOptions, info: BoardInfo, from: number): Promise<void> {
+  const { image } = opts;
+  const chunk = Math.min(info.maxChunkBytes, DEFAULT_CHUNK_BYTES);
+  const window = Math.max(1, Math.min(info.window, DEFAULT_WINDOW));
+  const ackTimeoutMs = opts.ackTimeoutMs ?? 1_000;
+  // Time-based, not a retransmit count: on a loaded machine (load average 11 on 2 cores, measured) the
+  // board can be starved for seconds without anything being wrong with the line.
+  const stallTimeoutMs = opts.stallTimeoutMs ?? 15_000;
+  let acked = from;
+  let next = from;
+  let lastProgress = Date.now();
+  const pump = () => {
+    while (next < image.length && next - acked < window * chunk) {
+      const end = Math.min(next + chunk, image.length);
+      link.send(MessageType.data, encodeData(next, image.subarray(next, end)));
+      next = end;
+    }
+  };
+  opts.onProgress?.({ sentBytes: acked, totalBytes: image.length, resumedFrom: from });
+  pump();
+  while (acked < image.length) {
+    let f: Frame;
+    try {
+      f = await link.next(ackTimeoutMs, 'DATA', opts.signal);
+    } catch (err) {
+      if (!(err instanceof FlashError && err.code === 'FLASH_NO_ANSWER')) throw err;
+      if (Date.now() - lastProgress > stallTimeoutMs) {
+        throw new FlashError('FLASH_NO_ANSWER', `the board stopped acknowledging data at byte ${acked}`);
+      }
+      next = acked;
+      pump();
+      continue;
+    }
+    if (f.type === MessageType.ack) {
+      const n = decodeU32(f.body, 'ACK');
+      if (n > acked && n <= image.length) {
+        acked = n;
+        lastProgress = Date.now();
+        opts.onProgress?.({ sentBytes: acked, totalBytes: image.length, resumedFrom: from });
+      }
+    } else if (f.type === MessageType.nak) {
+      const n = decodeU32(f.body, 'NAK');
+      if (n >= acked && n <= image.length) {
+        acked = n;
+        next = n;
+      }
+    } else if (f.type === MessageType.error) {
+      const { code, message } = decodeErrorBody(f.body);
+      throw new FlashError('FLASH_REFUSED', `board refused DATA: ${code}: ${message}`, { boardCode: code });
+    }
+    pump();
+  }
+}

@@ -1,0 +1,325 @@
+/**
+ * The serial flashing protocol's wire codec (docs/flashing.md): SLIP framing (RFC 1055), a CRC-32 per
+ * frame, and the message bodies. Both ends use it: flash-scripts/flash.ts (host) and the board emulator.
+ * Nobody else encodes protocol bytes by hand.
+ */
+import { CborReader, CborWriter } from '../core/cbor.js';
+import { IosnetError } from '../core/errors.js';
+
+export const PROTOCOL_VERSION = 1;
+
+/** RFC 1055 SLIP special bytes. */
+export const SLIP_END = 0xc0;
+export const SLIP_ESC = 0xdb;
+export const SLIP_ESC_END = 0xdc;
+export const SLIP_ESC_ESC = 0xdd;
+
+/** Unescaped frame bytes (type + body + CRC): a 4 KiB chunk plus its 4-byte offset fits with room to spare. */
+export const MAX_FRAME_BYTES = 8 * 1024;
+export const DEFAULT_CHUNK_BYTES = 4 * 1024;
+export const DEFAULT_WINDOW = 16;
+
+export const MessageType = {
+  info: 0x01,
+  begin: 0x02,
+  data: 0x03,
+  end: 0x04,
+  verify: 0x05,
+  boot: 0x06,
+  infoOk: 0x81,
+  beginOk: 0x82,
+  ack: 0x83,
+  nak: 0x84,
+  endOk: 0x85,
+  verifyOk: 0x86,
+  bootOk: 0x87,
+  console: 0x90,
+  error: 0xee,
+} as const;
+export type MessageTypeCode = (typeof MessageType)[keyof typeof MessageType];
+
+export type FlashErrorCode =
+  | 'FLASH_FRAME_CRC'
+  | 'FLASH_FRAME_INVALID'
+  | 'FLASH_NO_ANSWER'
+  | 'FLASH_PORT_BUSY'
+  | 'FLASH_PORT_ERROR'
+  | 'FLASH_WRONG_BOARD'
+  | 'FLASH_REFUSED'
+  | 'FLASH_VERIFY_FAILED'
+  | 'FLASH_BOOT_FAILED'
+  | 'FLASH_ABORTED';
+
+export class FlashError extends IosnetError<FlashErrorCode> {}
+
+// --- CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320: the one zlib, PNG and `crc32` compute) ------------
+const CRC_TABLE = /* @__PURE__ */ (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+export function crc32(bytes: Uint8Array, crc = 0): number {
+  let c = ~crc >>> 0;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+// --- frames --------------------------------------------------------------------------------------------
+export interface Frame {
+  readonly type: number;
+  readonly body: Uint8Array;
+}
+
+/** type || body || crc32(type || body) big-endian, SLIP-escaped, between two END bytes. */
+export function encodeFrame(type: number, body: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const raw = new Uint8Array(1 + body.length + 4);
+  raw[0] = type;
+  raw.set(body, 1);
+  new DataView(raw.buffer).setUint32(1 + body.length, crc32(raw.subarray(0, 1 + body.length)));
+  if (raw.length > MAX_FRAME_BYTES)
+    throw new RangeError(`frame of ${raw.length} bytes exceeds ${MAX_FRAME_BYTES}`);
+  const out = new Uint8Array(raw.length * 2 + 2);
+  let n = 0;
+  out[n++] = SLIP_END;
+  for (const b of raw) {
+    if (b === SLIP_END) {
+      out[n++] = SLIP_ESC;
+      out[n++] = SLIP_ESC_END;
+    } else if (b === SLIP_ESC) {
+      out[n++] = SLIP_ESC;
+      out[n++] = SLIP_ESC_ESC;
+    } else out[n++] = b;
+  }
+  out[n++] = SLIP_END;
+  return out.slice(0, n);
+}
+
+/** Checks the CRC of one unescaped frame. */
+export function parseFrame(raw: Uint8Array): Frame {
+  if (raw.length < 5)
+    throw new FlashError('FLASH_FRAME_INVALID', `frame of ${raw.length} bytes is too short`);
+  const bodyEnd = raw.length - 4;
+  const want = new DataView(raw.buffer, raw.byteOffset, raw.length).getUint32(bodyEnd);
+  if (crc32(raw.subarray(0, bodyEnd)) !== want) throw new FlashError('FLASH_FRAME_CRC', 'frame CRC mismatch');
+  return { type: raw[0]!, body: raw.slice(1, bodyEnd) };
+}
+
+/**
+ * Streaming SLIP decoder. Bytes are accumulated until END; empty frames (back-to-back END) are skipped, so
+ * a sender may start every frame with END to flush line noise. A frame over MAX_FRAME_BYTES, or with a bad
+ * escape, is dropped up to the next END and reported as a bad frame (the receiver NAKs, docs §Errors).
+ */
+export class SlipDecoder {
+  private buf = new Uint8Array(MAX_FRAME_BYTES);
+  private len = 0;
+  private escaped = false;
+  private broken = false;
+
+  /** Calls onFrame for each good frame and onBad for each frame that fails its CRC or framing. */
+  push(bytes: Uint8Array, onFrame: (f: Frame) => void, onBad: (err: FlashError) => void): void {
+    for (const b of bytes) {
+      if (b === SLIP_END) {
+        if (this.broken) onBad(new FlashError('FLASH_FRAME_INVALID', 'oversize or badly escaped frame'));
+        else if (this.len > 0) {
+          let frame: Frame | undefined;
+          try {
+            frame = parseFrame(this.buf.subarray(0, this.len));
+          } catch (err) {
+            onBad(err as FlashError);
+          }
+          if (frame) onFrame(frame);
+        }
+        this.len = 0;
+        this.escaped = false;
+        this.broken = false;
+        continue;
+      }
+      if (this.broken) continue;
+      let v = b;
+      if (this.escaped) {
+        this.escaped = false;
+        if (b === SLIP_ESC_END) v = SLIP_END;
+        else if (b === SLIP_ESC_ESC) v = SLIP_ESC;
+        else {
+          this.broken = true;
+          continue;
+        }
+      } else if (b === SLIP_ESC) {
+        this.escaped = true;
+        continue;
+      }
+      if (this.len >= MAX_FRAME_BYTES) {
+        this.broken = true;
+        continue;
+      }
+      this.buf[this.len++] = v;
+    }
+  }
+}
+
+// --- message bodies --------------------------------------------------------------------------------------
+export interface StagedTransfer {
+  readonly imageSha256: Uint8Array;
+  readonly imageSize: number;
+  /** Bytes of the image the board holds durably (a prefix): the host resumes from here. */
+  readonly haveBytes: number;
+}
+
+export interface BoardInfo {
+  readonly protocolVersion: number;
+  readonly boardId: string;
+  readonly slotBytes: number;
+  readonly maxChunkBytes: number;
+  readonly window: number;
+  /** 'a' | 'b' | null (nothing bootable yet). */
+  readonly activeSlot: string | null;
+  readonly activeVersion: string | null;
+  readonly staged: StagedTransfer | null;
+}
+
+export interface BeginRequest {
+  readonly imageSize: number;
+  readonly imageSha256: Uint8Array;
+  readonly manifest: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+function wrap<T>(what: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof FlashError) throw err;
+    throw new FlashError('FLASH_FRAME_INVALID', `${what}: ${(err as Error).message}`);
+  }
+}
+
+export function encodeInfo(i: BoardInfo): Uint8Array {
+  const w = new CborWriter()
+    .array(8)
+    .uint(i.protocolVersion)
+    .text(i.boardId)
+    .uint(i.slotBytes)
+    .uint(i.maxChunkBytes)
+    .uint(i.window);
+  if (i.activeSlot === null) w.null();
+  else w.text(i.activeSlot);
+  if (i.activeVersion === null) w.null();
+  else w.text(i.activeVersion);
+  if (i.staged === null) w.null();
+  else w.array(3).bytes(i.staged.imageSha256).uint(i.staged.imageSize).uint(i.staged.haveBytes);
+  return w.finish();
+}
+
+export function decodeInfo(body: Uint8Array): BoardInfo {
+  return wrap('info', () => {
+    const r = new CborReader(body);
+    r.array('info', 8);
+    const info: BoardInfo = {
+      protocolVersion: r.uint('protocolVersion'),
+      boardId: r.text('boardId', 32),
+      slotBytes: r.uint('slotBytes'),
+      maxChunkBytes: r.uint('maxChunkBytes', MAX_FRAME_BYTES),
+      window: r.uint('window', 256),
+      activeSlot: r.nullIf() ? null : r.text('activeSlot', 1),
+      activeVersion: r.nullIf() ? null : r.text('activeVersion', 64),
+      staged: r.nullIf()
+        ? null
+        : (() => {
+            r.array('staged', 3);
+            return {
+              imageSha256: r.bytesField('staged.imageSha256', 32),
+              imageSize: r.uint('staged.imageSize'),
+              haveBytes: r.uint('staged.haveBytes'),
+            };
+          })(),
+    };
+    r.end('info');
+    return info;
+  });
+}
+
+export function encodeBegin(b: BeginRequest): Uint8Array {
+  return new CborWriter()
+    .array(4)
+    .uint(b.imageSize)
+    .bytes(b.imageSha256)
+    .bytes(b.manifest)
+    .bytes(b.signature)
+    .finish();
+}
+
+export function decodeBegin(body: Uint8Array): BeginRequest {
+  return wrap('begin', () => {
+    const r = new CborReader(body);
+    r.array('begin', 4);
+    const b = {
+      imageSize: r.uint('imageSize'),
+      imageSha256: r.bytesField('imageSha256', 32),
+      manifest: r.bytesField('manifest', { max: 1024 }),
+      signature: r.bytesField('signature', 64),
+    };
+    r.end('begin');
+    return b;
+  });
+}
+
+/** u32be(value): BEGIN_OK (resume offset), ACK (next offset), NAK (expected offset). */
+export function encodeU32(value: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, value);
+  return b;
+}
+
+export function decodeU32(body: Uint8Array, what: string): number {
+  if (body.length !== 4)
+    throw new FlashError('FLASH_FRAME_INVALID', `${what}: expected 4 bytes, got ${body.length}`);
+  return new DataView(body.buffer, body.byteOffset, 4).getUint32(0);
+}
+
+/** DATA body: u32be(offset) || bytes. */
+export function encodeData(offset: number, bytes: Uint8Array): Uint8Array {
+  const b = new Uint8Array(4 + bytes.length);
+  new DataView(b.buffer).setUint32(0, offset);
+  b.set(bytes, 4);
+  return b;
+}
+
+export function decodeData(body: Uint8Array): { offset: number; bytes: Uint8Array } {
+  if (body.length < 5) throw new FlashError('FLASH_FRAME_INVALID', 'data: too short');
+  return { offset: decodeU32(body.subarray(0, 4), 'data'), bytes: body.subarray(4) };
+}
+
+/** VERIFY_OK and BOOT_OK: [slot, text] (sha256 hex for verify, version for boot). */
+export function encodeSlotText(slot: string, text: string): Uint8Array {
+  return new CborWriter().array(2).text(slot).text(text).finish();
+}
+
+export function decodeSlotText(body: Uint8Array, what: string): { slot: string; text: string } {
+  return wrap(what, () => {
+    const r = new CborReader(body);
+    r.array(what, 2);
+    const v = { slot: r.text('slot', 1), text: r.text('text', 128) };
+    r.end(what);
+    return v;
+  });
+}
+
+/** ERROR: [code, message]; codes are ImageErrorCode / FlashErrorCode values (docs §Errors). */
+export function encodeErrorBody(code: string, message: string): Uint8Array {
+  return new CborWriter().array(2).text(code).text(message.slice(0, 400)).finish();
+}
+
+export function decodeErrorBody(body: Uint8Array): { code: string; message: string } {
+  return wrap('error', () => {
+    const r = new CborReader(body);
+    r.array('error', 2);
+    const v = { code: r.text('code', 64), message: r.text('message', 1600) };
+    r.end('error');
+    return v;
+  });
+}

@@ -1,0 +1,317 @@
+/**
+ * Flashing end to end, as on a bench: a socat pty pair is the USB-serial cable, `iosnet board emulate`
+ * (emu-x64, then emu-arm64 under qemu) holds one end with the real SerialPort class, and the host flashes
+ * through the other with the real SerialPort class: `iosnet image build` -> an interrupted transfer ->
+ * `iosnet flash` resumes and boots (Debian's Node 18) -> power loss mid-transfer and resume -> refusals and
+ * rollback leave the board on its previous image.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getBoard } from '../../boards/index.js';
+import { toHex } from '../../core/bytes.js';
+import { flashImage } from '../../flash-scripts/flash.js';
+import { buildImage } from '../../flash-scripts/image.js';
+import { decodeInfo, encodeFrame, MessageType, SlipDecoder } from '../../flash-scripts/protocol.js';
+import { openSerialPort } from '../../flash-scripts/serial.js';
+import { testCrypto as crypto } from '../helpers/crypto.js';
+import { otherReleaseKey, removeTinyEntries, testAnchor, tinyEntry } from '../helpers/flash.js';
+import { run } from '../helpers/process.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const iosnet = join(repo, 'bin', 'iosnet.js');
+let dir: string;
+let socat: ChildProcess | undefined;
+let hostPort: string;
+let boardPort: string;
+const emulators: ChildProcess[] = [];
+
+async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface Emulator {
+  child: ChildProcess;
+  log: () => string;
+}
+
+function startEmulator(boardId: string, flashDir: string, port = boardPort): Promise<Emulator> {
+  let log = '';
+  const child = spawn(
+    process.execPath,
+    [
+      iosnet,
+      'board',
+      'emulate',
+      '--board',
+      boardId,
+      '--port',
+      port,
+      '--flash-dir',
+      flashDir,
+      '--release-key',
+      join(dir, 'release.json'),
+      '--boot-deadline-ms',
+      boardId === 'emu-x64' ? '20000' : '120000',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  emulators.push(child);
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    log += d;
+  });
+  const emu = { child, log: () => log };
+  return waitFor(
+    () => log.includes(`board ${boardId} on`) || child.exitCode !== null,
+    20_000,
+    'the emulator',
+  ).then(() => {
+    if (child.exitCode !== null) throw new Error(`emulator exited: ${log}`);
+    return emu;
+  });
+}
+
+async function stopEmulator(e: Emulator, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (e.child.exitCode !== null || e.child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    e.child.once('exit', () => resolve());
+    e.child.kill(signal);
+  });
+}
+
+/** INFO over the host end of the line, with the real SerialPort class. */
+async function boardInfo() {
+  const port = await openSerialPort(hostPort, 115_200);
+  try {
+    const decoder = new SlipDecoder();
+    const got = new Promise<Uint8Array>((resolve) =>
+      port.stream.on('data', (c: Uint8Array) =>
+        decoder.push(
+          c,
+          (f) => f.type === MessageType.infoOk && resolve(f.body),
+          () => {},
+        ),
+      ),
+    );
+    port.stream.write(encodeFrame(MessageType.info));
+    return decodeInfo(await got);
+  } finally {
+    await port.close();
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'iosnet-flash-'));
+  hostPort = join(dir, `host-${process.pid}`);
+  boardPort = join(dir, `board-${process.pid}`);
+  socat = spawn('/usr/bin/socat', [`pty,raw,echo=0,link=${hostPort}`, `pty,raw,echo=0,link=${boardPort}`], {
+    stdio: 'ignore',
+  });
+  await waitFor(() => existsSync(hostPort) && existsSync(boardPort), 10_000, 'the socat links');
+  const keygen = await run(process.execPath, [iosnet, 'keygen', '--out', join(dir, 'release.json')]);
+  expect(keygen.code, keygen.stderr).toBe(0);
+  writeFileSync(join(dir, 'anchor.cbor'), testAnchor());
+  const prep = await run(join(repo, 'scripts', 'prepare-sysroots.sh'), ['x64', 'arm64', '--quiet'], {
+    timeoutMs: 600_000,
+  });
+  expect(prep.code, prep.stderr).toBe(0);
+}, 600_000);
+
+afterAll(async () => {
+  removeTinyEntries();
+  for (const e of emulators) if (e.exitCode === null && e.signalCode === null) e.kill('SIGKILL');
+  if (socat?.pid) process.kill(socat.pid, 'SIGTERM');
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('flashing an emulated board over a pty', () => {
+  let emu: Emulator;
+  const flashDir = () => join(dir, 'flash-emu-x64');
+  const image = (v: string) => join(dir, `image-${v}.bin`);
+  let releasePub: string;
+
+  it('builds the device image with `iosnet image build`', async () => {
+    for (const v of ['1.0.0', '1.1.0']) {
+      const r = await run(process.execPath, [
+        iosnet,
+        'image',
+        'build',
+        '--board',
+        'emu-x64',
+        '--anchor',
+        join(dir, 'anchor.cbor'),
+        '--release-key',
+        join(dir, 'release.json'),
+        '--out',
+        image(v),
+        '--version',
+        v,
+        '--json',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const summary = JSON.parse(r.stdout) as { bytes: number; signer: string };
+      expect(summary.bytes).toBeLessThan(getBoard('emu-x64').slotBytes);
+      releasePub = summary.signer;
+    }
+  }, 60_000);
+
+  it('resumes an interrupted transfer and boots the image on Debian Node 18', async () => {
+    emu = await startEmulator('emu-x64', flashDir());
+    const bytes = new Uint8Array(readFileSync(image('1.0.0')));
+    const port = await openSerialPort(hostPort, 115_200);
+    const abort = new AbortController();
+    try {
+      await expect(
+        flashImage({
+          port: port.stream,
+          image: bytes,
+          boardId: 'emu-x64',
+          crypto,
+          signal: abort.signal,
+          onProgress: (p) => p.sentBytes > bytes.length * 0.4 && abort.abort(),
+        }),
+      ).rejects.toMatchObject({ code: 'FLASH_ABORTED' });
+    } finally {
+      await port.close(); // the cable is pulled mid-transfer
+    }
+    const r = await run(
+      process.execPath,
+      [iosnet, 'flash', '--port', hostPort, '--board', 'emu-x64', image('1.0.0')],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    expect(r.code, r.stderr + emu.log()).toBe(0);
+    expect(r.stdout).toMatch(/flashed .* to slot a in \d+ ms, resumed at/);
+    expect(r.stdout).toContain('booted version 1.0.0 from slot a');
+    expect(r.stderr).toContain('ETA');
+    // The device's console comes back over the same line: Node 18 printed its boot event.
+    expect(emu.log()).toMatch(/console: \{"event":"boot"/);
+    const info = await boardInfo();
+    expect(info).toMatchObject({ boardId: 'emu-x64', activeSlot: 'a', activeVersion: '1.0.0', staged: null });
+  }, 90_000);
+
+  it('resumes after a power loss of the board mid-transfer, into the other slot', async () => {
+    const bytes = new Uint8Array(readFileSync(image('1.1.0')));
+    const port = await openSerialPort(hostPort, 115_200);
+    let killed = false;
+    await expect(
+      flashImage({
+        port: port.stream,
+        image: bytes,
+        boardId: 'emu-x64',
+        crypto,
+        timeoutMs: 500,
+        ackTimeoutMs: 200,
+        stallTimeoutMs: 2_000,
+        onProgress: (p) => {
+          if (!killed && p.sentBytes > bytes.length * 0.5) {
+            killed = true;
+            emu.child.kill('SIGKILL');
+          }
+        },
+      }),
+    )
+      .rejects.toMatchObject({ code: 'FLASH_NO_ANSWER' })
+      .finally(() => port.close());
+    await new Promise((r) => setTimeout(r, 200));
+    emu = await startEmulator('emu-x64', flashDir());
+    // On power-on the board boots its last good image again.
+    await waitFor(() => /console: \{"event":"boot"/.test(emu.log()), 20_000, 'the reboot of slot a');
+    const info = await boardInfo();
+    expect(info.activeSlot).toBe('a');
+    expect(info.staged?.haveBytes).toBeGreaterThan(0);
+    const r = await run(
+      process.execPath,
+      [iosnet, 'flash', '--port', hostPort, '--board', 'emu-x64', image('1.1.0'), '--json'],
+      { timeoutMs: 60_000 },
+    );
+    expect(r.code, r.stderr + emu.log()).toBe(0);
+    const out = JSON.parse(r.stdout) as { resumedFrom: number; slot: string; bootedVersion: string };
+    expect(out.resumedFrom).toBe(info.staged!.haveBytes);
+    expect(out).toMatchObject({ slot: 'b', bootedVersion: '1.1.0' });
+  }, 90_000);
+
+  it('refuses a foreign signature, a wrong board and a busy port; rolls back an image that does not start', async () => {
+    const base = { anchor: testAnchor(), crypto, version: '9.9.9' };
+    const foreign = await buildImage({
+      ...base,
+      board: getBoard('emu-x64'),
+      releaseSecretKey: otherReleaseKey.secretKey,
+      entry: tinyEntry(),
+    });
+    writeFileSync(join(dir, 'foreign.bin'), foreign.bytes);
+    const flashCli = (file: string, board = 'emu-x64') =>
+      run(process.execPath, [iosnet, 'flash', '--port', hostPort, '--board', board, file], {
+        timeoutMs: 60_000,
+      });
+    let r = await flashCli(join(dir, 'foreign.bin'));
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^iosnet flash: FLASH_REFUSED: .*IMAGE_UNTRUSTED_SIGNER/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    r = await flashCli(image('1.1.0'), 'emu-arm64');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/FLASH_WRONG_BOARD/);
+
+    const holder = await openSerialPort(hostPort, 115_200);
+    r = await flashCli(image('1.1.0'));
+    await holder.close();
+    expect(r.stderr.trim()).toBe(`iosnet flash: FLASH_PORT_BUSY: ${hostPort} is in use by another program`);
+
+    // Signed by the pinned key, for this board, but it dies at start: the board rolls back to slot b.
+    const dying = await buildImage({
+      ...base,
+      board: getBoard('emu-x64'),
+      releaseSecretKey: readReleaseSecret(),
+      entry: tinyEntry({ fail: true }),
+    });
+    writeFileSync(join(dir, 'dying.bin'), dying.bytes);
+    r = await flashCli(join(dir, 'dying.bin'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/FLASH_BOOT_FAILED: .*rolled back to slot b/);
+    await waitFor(
+      () => (emu.log().match(/console: \{"event":"boot"/g) ?? []).length >= 3,
+      20_000,
+      'rollback boot',
+    );
+    const info = await boardInfo();
+    expect(info).toMatchObject({ activeSlot: 'b', activeVersion: '1.1.0' });
+    expect(releasePub).toBe(toHex(crypto.ed25519.getPublicKey(readReleaseSecret())));
+    await stopEmulator(emu);
+  }, 120_000);
+
+  it('boots an image on an emulated arm64 board under qemu-user', async () => {
+    const arm = await buildImage({
+      anchor: testAnchor(),
+      crypto,
+      version: '1.0.0',
+      board: getBoard('emu-arm64'),
+      releaseSecretKey: readReleaseSecret(),
+      entry: tinyEntry(),
+    });
+    const armEmu = await startEmulator('emu-arm64', join(dir, 'flash-emu-arm64'));
+    const port = await openSerialPort(hostPort, 115_200);
+    try {
+      const r = await flashImage({ port: port.stream, image: arm.bytes, boardId: 'emu-arm64', crypto });
+      expect(r).toMatchObject({ slot: 'a', bootedVersion: '1.0.0' });
+    } finally {
+      await port.close();
+    }
+    expect(armEmu.log()).toMatch(/console: \{"event":"boot","node":"v18\.\d+\.\d+","arch":"arm64"\}/);
+    await stopEmulator(armEmu);
+  }, 180_000);
+});
+
+function readReleaseSecret(): Uint8Array {
+  const key = JSON.parse(readFileSync(join(dir, 'release.json'), 'utf8')) as {
+    ed25519: { secretKey: string };
+  };
+  return Uint8Array.from(Buffer.from(key.ed25519.secretKey, 'hex'));
+}

@@ -1,0 +1,216 @@
+/**
+ * flashImage against the emulator's protocol handler and flash store over an in-memory "serial line":
+ * a clean transfer, a lossy line (dropped and corrupted frames), an interrupted transfer resumed, a board
+ * power loss resumed from what it persisted, and each refusal.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Duplex } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BoardProtocol, type BootResult } from '../../../boards/emulator/board-protocol.js';
+import { FlashStore, PERSIST_EVERY_BYTES } from '../../../boards/emulator/flash-store.js';
+import { getBoard } from '../../../boards/index.js';
+import { toHex } from '../../../core/bytes.js';
+import { type FlashOptions, flashImage } from '../../../flash-scripts/flash.js';
+import { buildImage } from '../../../flash-scripts/image.js';
+import { decodeManifest } from '../../../flash-scripts/image-format.js';
+import { MessageType, SLIP_END } from '../../../flash-scripts/protocol.js';
+import { testCrypto as crypto } from '../../helpers/crypto.js';
+import {
+  otherReleaseKey,
+  releaseKey,
+  removeTinyEntries,
+  testAnchor,
+  tinyEntry,
+} from '../../helpers/flash.js';
+
+const board = getBoard('emu-x64');
+let image: Uint8Array;
+let foreignImage: Uint8Array;
+let armImage: Uint8Array;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  const entry = tinyEntry({ padBytes: 300_000 });
+  const base = { anchor: testAnchor(), version: '2.0.0', crypto, entry };
+  image = (await buildImage({ ...base, board, releaseSecretKey: releaseKey.secretKey })).bytes;
+  foreignImage = (await buildImage({ ...base, board, releaseSecretKey: otherReleaseKey.secretKey })).bytes;
+  armImage = (
+    await buildImage({ ...base, board: getBoard('emu-arm64'), releaseSecretKey: releaseKey.secretKey })
+  ).bytes;
+}, 60_000);
+
+afterAll(() => {
+  removeTinyEntries();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** Host and board ends of a line; `filter` sees each host->board write and may drop or alter it. */
+function line(filter?: (bytes: Uint8Array) => Uint8Array | null) {
+  let boardEnd: Duplex;
+  const hostEnd = new Duplex({
+    read() {},
+    write(chunk: Uint8Array, _enc, cb) {
+      const out = filter ? filter(new Uint8Array(chunk)) : chunk;
+      if (out) setImmediate(() => boardEnd.push(out));
+      cb();
+    },
+  });
+  boardEnd = new Duplex({
+    read() {},
+    write(chunk: Uint8Array, _enc, cb) {
+      setImmediate(() => hostEnd.push(chunk));
+      cb();
+    },
+  });
+  return { hostEnd, boardEnd };
+}
+
+function newFlashDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'iosnet-flash-unit-'));
+  dirs.push(d);
+  return d;
+}
+
+function fakeBoard(dir: string, filter?: (bytes: Uint8Array) => Uint8Array | null) {
+  const store = FlashStore.open(dir, board.slotBytes, {
+    boardId: board.id,
+    releaseKey: toHex(releaseKey.publicKey),
+    hardwareSerial: 'SN-1',
+  });
+  const boots: string[] = [];
+  const trialBoot = async (slot: 'a' | 'b'): Promise<BootResult> => {
+    const s = store.env.staging!;
+    store.env.slots[slot] = {
+      size: s.imageSize,
+      sha256: s.imageSha256,
+      version: decodeManifest(Buffer.from(s.manifest, 'hex')).version,
+    };
+    store.env.staging = null;
+    store.env.active = slot;
+    store.persist();
+    boots.push(slot);
+    return { ok: true };
+  };
+  const protocol = new BoardProtocol({ store, crypto, trialBoot });
+  const { hostEnd, boardEnd } = line(filter);
+  protocol.attach(boardEnd);
+  return { store, protocol, hostEnd, boots };
+}
+
+const flash = (port: Duplex, over: Partial<FlashOptions> = {}) =>
+  flashImage({
+    port,
+    image,
+    boardId: board.id,
+    crypto,
+    ackTimeoutMs: 200,
+    timeoutMs: 1000,
+    stallTimeoutMs: 5000,
+    ...over,
+  });
+
+describe('flashImage over the protocol', () => {
+  it('flashes, verifies by hash and boots into the inactive slot', async () => {
+    const b = fakeBoard(newFlashDir());
+    const progress: number[] = [];
+    const r = await flash(b.hostEnd, { onProgress: (p) => progress.push(p.sentBytes) });
+    expect(r).toMatchObject({ resumedFrom: 0, bytes: image.length, slot: 'a', bootedVersion: '2.0.0' });
+    expect(progress.at(-1)).toBe(image.length);
+    expect(b.store.read('a', image.length)).toEqual(image);
+    // The next image goes to the other slot; the running one is never overwritten.
+    const r2 = await flash(b.hostEnd);
+    expect(r2.slot).toBe('b');
+    expect(b.boots).toEqual(['a', 'b']);
+    b.store.close();
+  });
+
+  it('survives a lossy line: dropped and corrupted DATA frames are resent (go-back-N)', async () => {
+    let n = 0;
+    const b = fakeBoard(newFlashDir(), (bytes) => {
+      // Frames start with END then the type byte; only DATA frames are damaged.
+      if (bytes[1] !== MessageType.data) return bytes;
+      n++;
+      if (n % 9 === 0) return null;
+      if (n % 13 === 0) {
+        const c = bytes.slice();
+        c[40] = c[40] === SLIP_END ? 1 : c[40]! ^ 0x10;
+        return c;
+      }
+      return bytes;
+    });
+    const r = await flash(b.hostEnd, { boot: false });
+    expect(r.resumedFrom).toBe(0);
+    expect(b.store.env.staging).toMatchObject({ complete: true, have: image.length });
+    expect(b.store.read('a', image.length)).toEqual(image);
+    b.store.close();
+  });
+
+  it('resumes an interrupted transfer from what the board holds', async () => {
+    const b = fakeBoard(newFlashDir());
+    const abort = new AbortController();
+    await expect(
+      flash(b.hostEnd, {
+        signal: abort.signal,
+        onProgress: (p) => {
+          if (p.sentBytes > image.length / 2) abort.abort();
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'FLASH_ABORTED' });
+    const held = b.store.env.staging!.have;
+    expect(held).toBeGreaterThan(image.length / 2);
+    const r = await flash(b.hostEnd);
+    expect(r.resumedFrom).toBeGreaterThanOrEqual(held);
+    expect(r.bootedVersion).toBe('2.0.0');
+    expect(b.store.read('a', image.length)).toEqual(image);
+    b.store.close();
+  });
+
+  it('after a power loss resumes from the last persisted point, not from zero', async () => {
+    const dir = newFlashDir();
+    const b = fakeBoard(dir);
+    const abort = new AbortController();
+    await expect(
+      flash(b.hostEnd, {
+        signal: abort.signal,
+        onProgress: (p) => {
+          if (p.sentBytes > 0.7 * image.length) abort.abort();
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'FLASH_ABORTED' });
+    // Let the board's background sync finish, then cut the power: what it did not persist is forgotten.
+    await new Promise((r) => setTimeout(r, 300));
+    b.store.close();
+    const after = fakeBoard(dir);
+    const persisted = after.store.env.staging!.have;
+    // Only what was synced counts: at least one background sync happened, and it ends on a chunk boundary.
+    expect(persisted % 4096).toBe(0);
+    expect(persisted).toBeGreaterThanOrEqual(PERSIST_EVERY_BYTES);
+    const r = await flash(after.hostEnd);
+    expect(r.resumedFrom).toBe(persisted);
+    expect(after.store.read('a', image.length)).toEqual(image);
+    after.store.close();
+  });
+
+  it('refuses a wrong board, a foreign signer, a corrupted image and a silent port', async () => {
+    const b = fakeBoard(newFlashDir());
+    await expect(flash(b.hostEnd, { image: armImage })).rejects.toMatchObject({ code: 'FLASH_WRONG_BOARD' });
+    await expect(flash(b.hostEnd, { image: armImage, boardId: 'emu-arm64' })).rejects.toMatchObject({
+      code: 'FLASH_WRONG_BOARD',
+    });
+    await expect(flash(b.hostEnd, { image: foreignImage })).rejects.toMatchObject({
+      code: 'FLASH_REFUSED',
+      data: { boardCode: 'IMAGE_UNTRUSTED_SIGNER' },
+    });
+    const flipped = image.slice();
+    flipped[flipped.length - 10]! ^= 1;
+    await expect(flash(b.hostEnd, { image: flipped })).rejects.toMatchObject({ code: 'IMAGE_HASH_MISMATCH' });
+    expect(b.store.env.staging).toBeNull();
+    const silent = line(() => null);
+    await expect(flash(silent.hostEnd, { timeoutMs: 100 })).rejects.toMatchObject({
+      code: 'FLASH_NO_ANSWER',
+    });
+    b.store.close();
+  });
+});
