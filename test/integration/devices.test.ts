@@ -1,20 +1,4 @@
-/**
- * Issue 4 end to end: device processes (`iosnet device run`, the light client as on a board) against real
- * gateway processes, over both broker paths at once:
- *   - gateway 0 runs the embedded broker (config mqtt.listen);
- *   - gateway 1 serves devices through a real Mosquitto started here (/usr/sbin/mosquitto in the foreground,
- *     its own config on a free port, files chowned to user mosquitto, stopped by pid), `--mqtt-url`.
- * Each device creates its key on first boot, co-signs its registration (the owner, a funded devnet key,
- * signs first and submits), connects with signed tokens (enrolling them first on Mosquitto), syncs from the
- * genesis anchor across committee changes (verifying each transition), proves its account, and sends
- * transfers it follows to grade 2 by inclusion proof. One network for both paths keeps the file within
- * ~2 minutes on 2 cores.
- */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../core/bytes.js';
 import {
@@ -25,106 +9,39 @@ import {
   stopDevices,
   writeDevnetDeviceFiles,
 } from '../../gateway/devnet/devices.js';
-import { freePort } from '../../gateway/devnet/files.js';
 import { spawnGateway } from '../../gateway/devnet/processes.js';
 import { readKeyFile } from '../../gateway/keys/keyfile.js';
-import { mosquittoAcl, mosquittoPasswordLine } from '../../gateway/mqtt/mosquitto-files.js';
 import { crypto, TestNet } from '../helpers/gateways.js';
+import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.js';
 
-const MOSQUITTO = '/usr/sbin/mosquitto';
 const GATEWAY_USER = 'iosnet-gateway';
 const GATEWAY_PASSWORD = 'devices-it-secret';
 const DEVICES_PER_BROKER = 2;
 
 let net: TestNet;
-let mosquitto: ChildProcess | undefined;
-let mosquittoLog = '';
-let mosquittoDir: string | undefined;
+let mosquitto: TestMosquitto | undefined;
 const devices: DeviceProcess[] = [];
 const events: Record<string, Record<string, unknown>[]> = {};
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = tcpConnect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
-function uidOf(user: string): number {
-  const line = readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${user}:`));
-  if (!line) throw new Error(`no user ${user}`);
-  return Number(line.split(':')[2]);
-}
 
 async function until(what: string, check: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) {
       const views = devices.map((d) => ({ ...d.view, balance: String(d.view.balance) }));
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(views)}\nmosquitto: ${mosquittoLog}`);
+      throw new Error(
+        `timed out waiting for ${what}: ${JSON.stringify(views)}\nmosquitto: ${mosquitto?.log() ?? ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-/** Starts Mosquitto with the gateway's password/ACL files; returns its URL. */
-async function startMosquitto(chainId: string) {
-  if (!existsSync(MOSQUITTO)) throw new Error(`${MOSQUITTO} missing: run scripts/install-system-deps.sh`);
-  // Its own temp dir: the gateways' dir is 0700 root, which user mosquitto cannot enter.
-  const mdir = mkdtempSync(join(tmpdir(), 'iosnet-devices-mosquitto-'));
-  mosquittoDir = mdir;
-  const port = await freePort();
-  const files = {
-    passwordFile: join(mdir, 'passwd'),
-    aclFile: join(mdir, 'acl'),
-    pidFile: join(mdir, 'mosquitto.pid'),
-  };
-  writeFileSync(files.passwordFile, `${mosquittoPasswordLine(GATEWAY_USER, GATEWAY_PASSWORD)}\n`, {
-    mode: 0o600,
-  });
-  writeFileSync(files.aclFile, mosquittoAcl(chainId, GATEWAY_USER));
-  const conf = join(mdir, 'mosquitto.conf');
-  writeFileSync(
-    conf,
-    [
-      `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
-      `password_file ${files.passwordFile}`,
-      `acl_file ${files.aclFile}`,
-      `pid_file ${files.pidFile}`,
-      'persistence false',
-      'log_dest stderr',
-      '',
-    ].join('\n'),
-  );
-  // Started as root, Mosquitto drops to user mosquitto before reading its files (ENV-NOTES.md).
-  if (process.getuid?.() === 0) {
-    for (const p of [mdir, files.passwordFile, files.aclFile, conf]) chownSync(p, uidOf('mosquitto'), 0);
-  }
-  mosquitto = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  mosquitto.stderr!.on('data', (b: Buffer) => {
-    mosquittoLog = (mosquittoLog + b.toString()).slice(-4000);
-  });
-  const end = Date.now() + 5000;
-  while (!(await canConnect(port))) {
-    if (Date.now() > end || mosquitto.exitCode !== null)
-      throw new Error(`mosquitto did not start: ${mosquittoLog}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { url: `mqtt://127.0.0.1:${port}`, audience: `127.0.0.1:${port}`, files };
 }
 
 beforeAll(async () => {
   net = await TestNet.create(3);
   const dir = net.dir;
   const chainId = net.files.genesis.chainId;
-  const broker = await startMosquitto(chainId);
+  mosquitto = await startMosquitto({ chainId, gatewayUser: GATEWAY_USER, gatewayPassword: GATEWAY_PASSWORD });
+  const broker = mosquitto;
   const embeddedPort = net.files.nodes[0]!.mqttPort;
   net.configure(0, { mqtt: { listen: `127.0.0.1:${embeddedPort}` } });
   net.configure(1, {
@@ -160,12 +77,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopDevices(devices, 3000);
   await net?.close();
-  if (mosquitto?.pid !== undefined && mosquitto.exitCode === null) {
-    const exited = new Promise((r) => mosquitto!.once('exit', r));
-    process.kill(mosquitto.pid, 'SIGTERM');
-    await exited;
-  }
-  if (mosquittoDir) rmSync(mosquittoDir, { recursive: true, force: true });
+  await mosquitto?.stop();
 }, 60_000);
 
 const onEmbedded = () => devices.slice(0, DEVICES_PER_BROKER).map((d) => d.view);
@@ -202,7 +114,7 @@ describe('devices over a real Mosquitto (gateway --mqtt-url, enrolled tokens)', 
     await until('Mosquitto devices done', () => onMosquitto().every(done), 40_000);
     expectHealthy(onMosquitto());
     // The gateway wrote credentials for the enrolled devices.
-    const passwd = readFileSync(join(mosquittoDir!, 'passwd'), 'utf8');
+    const passwd = readFileSync(mosquitto!.files.passwordFile, 'utf8');
     for (const v of onMosquitto()) expect(passwd).toContain(`${v.identityHash}:`);
   }, 45_000);
 

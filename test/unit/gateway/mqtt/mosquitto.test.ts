@@ -1,23 +1,11 @@
-/**
- * The MQTT bridge through a real external broker: Mosquitto (/usr/sbin/mosquitto, installed by
- * scripts/install-system-deps.sh) in the foreground with its own config on a random free port. The gateway
- * keeps Mosquitto's password file in step with the on-chain registry (docs/protocol.md §16.4): a registered
- * device enrols its token anonymously, then connects with it and is served; an unregistered device, a
- * replayed enrolment and a device reading another's responses get nothing.
- */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex } from '../../../../core/bytes.js';
 import { encodeDeviceRequest } from '../../../../core/device-protocol.js';
 import { decodeDeviceRecord } from '../../../../core/state.js';
 import { verifyStateProof } from '../../../../core/verify.js';
-import { DEVNET_CHAIN_ID, freePort } from '../../../../gateway/devnet/files.js';
-import { mosquittoAcl, mosquittoPasswordLine } from '../../../../gateway/mqtt/mosquitto-files.js';
+import { DEVNET_CHAIN_ID } from '../../../../gateway/devnet/files.js';
+import { startMosquitto, type TestMosquitto } from '../../../helpers/mosquitto.js';
 import {
   connectDevice,
   crypto,
@@ -31,13 +19,10 @@ import {
   waitFor,
 } from './fixture.js';
 
-const MOSQUITTO = '/usr/sbin/mosquitto';
 const GATEWAY_USER = 'iosnet-gateway';
 const GATEWAY_PASSWORD = 'gateway-secret';
 
-let dir: string;
-let port: number;
-let broker: ChildProcess | undefined;
+let mosquitto: TestMosquitto | undefined;
 let f: MqttFixture;
 let url: string;
 let audience: string;
@@ -45,17 +30,6 @@ let alice: TestDevice;
 let bob: TestDevice;
 let mallory: TestDevice;
 const clients: MqttClient[] = [];
-
-function canConnect(p: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = tcpConnect(p, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 /** Hands a token to the gateway as an anonymous client, as a device does on an external broker. */
 async function enrol(d: TestDevice, password: string): Promise<void> {
@@ -86,46 +60,14 @@ async function refusals(reason: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(MOSQUITTO)) throw new Error(`${MOSQUITTO} missing: run scripts/install-system-deps.sh`);
-  dir = mkdtempSync(join(tmpdir(), 'iosnet-mosquitto-'));
-  port = await freePort();
-  const files = {
-    passwordFile: join(dir, 'passwd'),
-    aclFile: join(dir, 'acl'),
-    pidFile: join(dir, 'mosquitto.pid'),
-  };
-  writeFileSync(files.passwordFile, `${mosquittoPasswordLine(GATEWAY_USER, GATEWAY_PASSWORD)}\n`, {
-    mode: 0o600,
+  mosquitto = await startMosquitto({
+    chainId: DEVNET_CHAIN_ID,
+    gatewayUser: GATEWAY_USER,
+    gatewayPassword: GATEWAY_PASSWORD,
   });
-  writeFileSync(files.aclFile, mosquittoAcl(DEVNET_CHAIN_ID, GATEWAY_USER));
-  const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(
-    conf,
-    [
-      `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
-      `password_file ${files.passwordFile}`,
-      `acl_file ${files.aclFile}`,
-      `pid_file ${files.pidFile}`,
-      'persistence false',
-      'log_dest stderr',
-      '',
-    ].join('\n'),
-  );
-  // Started as root, Mosquitto drops to user mosquitto before reading its files (ENV-NOTES.md).
-  if (process.getuid?.() === 0) {
-    for (const p of [dir, files.passwordFile, files.aclFile, conf]) chownSync(p, uidOf('mosquitto'), 0);
-  }
-  broker = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  broker.stderr!.on('data', (b: Buffer) => {
-    log += b.toString();
-  });
-  await waitFor(async () => ((await canConnect(port)) ? true : undefined), 5_000).catch(() => {
-    throw new Error(`mosquitto did not start: ${log}`);
-  });
-  url = `mqtt://127.0.0.1:${port}`;
-  audience = `127.0.0.1:${port}`;
+  const files = mosquitto.files;
+  url = mosquitto.url;
+  audience = mosquitto.audience;
   f = await startMqttFixture(
     { url, username: GATEWAY_USER, password: GATEWAY_PASSWORD },
     { mosquitto: files },
@@ -139,21 +81,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.endAsync(true).catch(() => {})));
   await f?.close();
-  if (broker?.pid !== undefined && broker.exitCode === null) {
-    const exited = new Promise((r) => broker!.once('exit', r));
-    process.kill(broker.pid, 'SIGTERM');
-    await exited;
-  }
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await mosquitto?.stop();
 });
-
-function uidOf(user: string): number {
-  const line = readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${user}:`));
-  if (!line) throw new Error(`no user ${user}`);
-  return Number(line.split(':')[2]);
-}
 
 describe('external broker (Mosquitto)', () => {
   it('serves a registered device that enrolled its token: its registration proof verifies', async () => {
