@@ -290,7 +290,8 @@ export function spawnDevice(
   }
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', log, 'ipc'] });
+    // Own process group, like the gateways: Ctrl-C reaches the devnet, which stops devices by pid.
+    child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', log, 'ipc'], detached: true });
   } finally {
     closeSync(log);
   }

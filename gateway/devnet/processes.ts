@@ -40,7 +40,9 @@ export function spawnGateway(
     child = spawn(
       process.execPath,
       [...nodeArgs, IOSNET_BIN, 'gateway', 'start', '--config', node.configPath, ...extraArgs],
-      { stdio: ['ignore', log, log, 'ipc'], env: { ...process.env, ...env } },
+      // Own process group: a Ctrl-C in the devnet's terminal reaches the devnet only, which takes its last look
+      // at the gateways and then stops them by pid (the IPC channel still stops them if the devnet dies).
+      { stdio: ['ignore', log, log, 'ipc'], env: { ...process.env, ...env }, detached: true },
     );
   } finally {
     closeSync(log);
