@@ -56,6 +56,11 @@ const COMMANDS: readonly CommandEntry[] = [
   entry('device cosign-registration', "co-sign the owner's register-device transaction (--config FILE)", () =>
     import('../device/cli.js').then((m) => ({ command: m.cosignRegistrationCommand })),
   ),
+  entry(
+    'device register',
+    "register a board's device over serial: it signs, the owner co-signs",
+    () => import('../flash-scripts/cli/register.js'),
+  ),
   entry('boards', 'list the boards images are built for', () => import('../flash-scripts/cli/boards.js')),
   entry('image build', 'build a signed device image for a board', () =>
     import('../flash-scripts/cli/image.js').then((m) => ({ command: m.buildCommand })),

@@ -19,6 +19,7 @@ import { decodeAnchor } from './anchor.js';
 import { authTokenSource } from './auth.js';
 import { buildRegistrationRequest, createLightClient } from './client.js';
 import { loadDeviceConfig } from './config.js';
+import { serveConsoleCommands } from './console-commands.js';
 import { DeviceError } from './errors.js';
 import { openFileKeyStore } from './keystore.js';
 import { MqttTransport } from './transport/mqtt.js';
@@ -226,8 +227,22 @@ export const runCommand: DeviceCliCommand = {
         publicKey: keyStore.publicKey,
         keyCreated: created,
       });
+    // On a board, stdin is the serial console: the host's signing commands (docs/flashing.md §11) arrive
+    // there, even before the device is registered (the registration is what it signs).
+    const stopCommands =
+      values.once || process.stdin.isTTY
+        ? undefined
+        : serveConsoleCommands({
+            input: process.stdin,
+            output: process.stdout,
+            crypto,
+            keyStore,
+            chainId,
+            log: (e) => line(e),
+          });
     let activity: ReturnType<typeof startDeviceActivity> | undefined;
     const stop = () => {
+      stopCommands?.();
       void activity?.stop();
       void client.close().then(() => process.exit(process.exitCode ?? 0));
     };

@@ -7,7 +7,6 @@
 import type { Duplex } from 'node:stream';
 import { equalBytes, toHex } from '../core/bytes.js';
 import type { Crypto } from '../core/crypto.js';
-import { decodeImage, ImageError, imageSigningMessage } from './image-format.js';
 import {
   type BoardInfo,
   DEFAULT_CHUNK_BYTES,
@@ -24,7 +23,8 @@ import {
   MessageType,
   SLIP_END,
   SlipDecoder,
-} from './protocol.js';
+} from '../core/serial-protocol.js';
+import { decodeImage, ImageError, imageSigningMessage } from './image-format.js';
 
 export interface FlashProgress {
   readonly sentBytes: number;
@@ -62,7 +62,7 @@ export interface FlashResult {
 }
 
 /** Frames from the port, awaited one at a time; CONSOLE frames go to onConsole, never to a waiter. */
-class FrameLink {
+export class FrameLink {
   private readonly decoder = new SlipDecoder();
   private queue: Frame[] = [];
   private waiter: ((f: Frame) => void) | undefined;

@@ -1,7 +1,7 @@
 /** Opening a serial port with the real SerialPort class, with the failures an operator meets named. */
 import type { Duplex } from 'node:stream';
 import { SerialPort } from 'serialport';
-import { FlashError } from './protocol.js';
+import { FlashError } from '../core/serial-protocol.js';
 
 export interface OpenPort {
   readonly stream: Duplex;

@@ -7,7 +7,6 @@ import type { Duplex } from 'node:stream';
 import { fromHex, toHex } from '../../core/bytes.js';
 import type { Crypto } from '../../core/crypto.js';
 import { IosnetError } from '../../core/errors.js';
-import { verifyImage, verifyManifest } from '../../flash-scripts/image-format.js';
 import {
   DEFAULT_CHUNK_BYTES,
   DEFAULT_WINDOW,
@@ -19,10 +18,12 @@ import {
   encodeSlotText,
   encodeU32,
   type Frame,
+  isDeviceCommand,
   MessageType,
   PROTOCOL_VERSION,
   SlipDecoder,
-} from '../../flash-scripts/protocol.js';
+} from '../../core/serial-protocol.js';
+import { verifyImage, verifyManifest } from '../../flash-scripts/image-format.js';
 import type { FlashStore, SlotName } from './flash-store.js';
 
 export type BootResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
@@ -33,6 +34,8 @@ export interface BoardProtocolOptions {
   /** Tries the staged slot: resolves when it confirmed (ok) or was rolled back. */
   readonly trialBoot: (slot: SlotName) => Promise<BootResult>;
   readonly log?: (line: string) => void;
+  /** Passes a device command frame (0xA0-0xAF, encoded) to the running device; false when none runs. */
+  readonly toDevice?: (frame: Uint8Array) => boolean;
 }
 
 export class BoardProtocol {
@@ -102,6 +105,11 @@ export class BoardProtocol {
         case MessageType.boot:
           return void this.onBoot();
         default:
+          if (isDeviceCommand(f.type)) {
+            // The device answers on its console (the bootloader forwards its frame): not us.
+            if (this.opts.toDevice?.(encodeFrame(f.type, f.body))) return;
+            return this.error('DEVICE_NOT_RUNNING', 'no device image is running on this board');
+          }
           return this.error('FLASH_FRAME_INVALID', `unknown message type 0x${f.type.toString(16)}`);
       }
     } catch (err) {

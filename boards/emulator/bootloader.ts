@@ -30,6 +30,10 @@ export interface BootloaderOptions {
   readonly bootDeadlineMs: number;
   /** A line of device console output (stdout and stderr). */
   readonly onConsole: (line: string) => void;
+  /** A frame the device wrote on its console (the answer to a signing command, docs §11): raw, with ENDs. */
+  readonly onDeviceFrame?: (frame: Uint8Array) => void;
+  /** Extra arguments for the device's `run` (e.g. --transact-every MS --transfer-to ADDR on devnets). */
+  readonly deviceArgs?: readonly string[];
   readonly log: (line: string) => void;
 }
 
@@ -155,9 +159,11 @@ export class Bootloader {
       'run',
       '--config',
       config,
+      ...(this.opts.deviceArgs ?? []),
     ];
     this.opts.log(`booting slot ${slot} (${board.arch}, ${board.ramMb} MB)`);
-    const child = spawn(NODE18, args, { cwd: store.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NODE18, args, { cwd: store.dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin!.on('error', () => {});
     this.child = child;
     if (child.pid) writeFileSync(join(store.dir, 'device.pid'), String(child.pid));
     return new Promise<BootResult>((resolve) => {
@@ -176,7 +182,7 @@ export class Bootloader {
         this.opts.onConsole(line);
         if (!settled && isBootLine(line)) settle({ ok: true });
       };
-      lines(child.stdout!, onLine);
+      consoleAndFrames(child.stdout!, onLine, (f) => this.opts.onDeviceFrame?.(f));
       lines(child.stderr!, onLine);
       child.on('exit', (code, signal) => {
         if (this.child === child) this.child = undefined;
@@ -184,6 +190,18 @@ export class Bootloader {
         settle({ ok: false, reason: `device exited (${signal ?? `code ${code}`}) before its boot line` });
       });
     });
+  }
+
+  /**
+   * Passes a device command frame (types 0xA0-0xAF, raw with its ENDs) to the running device's console
+   * input; false when no device is running.
+   */
+  toDevice(frame: Uint8Array): boolean {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null || !child.stdin?.writable)
+      return false;
+    child.stdin.write(frame);
+    return true;
   }
 
   /** Stops the running device: SIGTERM, then SIGKILL after 3 s. */
@@ -237,5 +255,51 @@ function lines(stream: NodeJS.ReadableStream, onLine: (l: string) => void): void
       buf = buf.slice(i + 1);
       i = buf.indexOf('\n');
     }
+  });
+}
+
+/**
+ * The device's stdout is its console: UTF-8 lines, and between them SLIP frames (END ... END) answering
+ * signing commands. 0xC0 never occurs in UTF-8, so an END byte always starts or ends a frame.
+ */
+function consoleAndFrames(
+  stream: NodeJS.ReadableStream,
+  onLine: (l: string) => void,
+  onFrame: (frame: Uint8Array) => void,
+): void {
+  const decoder = new TextDecoder();
+  let text = '';
+  let frame: number[] | null = null;
+  const flushText = (chunk: Uint8Array, from: number, to: number) => {
+    if (to <= from) return;
+    text += decoder.decode(chunk.subarray(from, to), { stream: true });
+    let i = text.indexOf('\n');
+    while (i >= 0) {
+      onLine(text.slice(0, i));
+      text = text.slice(i + 1);
+      i = text.indexOf('\n');
+    }
+  };
+  stream.on('data', (d: Uint8Array) => {
+    let start = 0;
+    for (let i = 0; i < d.length; i++) {
+      const b = d[i]!;
+      if (frame === null) {
+        if (b !== 0xc0) continue;
+        flushText(d, start, i);
+        frame = [0xc0];
+      } else if (b === 0xc0) {
+        if (frame.length === 1) continue; // END END: still the frame's opening
+        frame.push(b);
+        onFrame(Uint8Array.from(frame));
+        frame = null;
+        start = i + 1;
+      } else {
+        frame.push(b);
+        if (frame.length > 2 * 8192 + 2) frame = null; // not a frame: drop it
+        start = i + 1;
+      }
+    }
+    if (frame === null) flushText(d, start, d.length);
   });
 }

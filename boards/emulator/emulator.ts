@@ -22,6 +22,8 @@ export interface EmulatorOptions {
   readonly releaseKey?: string;
   readonly hardwareSerial?: string;
   readonly device?: { readonly broker: string; readonly audience: string };
+  /** Extra arguments for the device's `run` (devnets: --transact-every MS --transfer-to ADDR). */
+  readonly deviceArgs?: readonly string[];
   readonly bootDeadlineMs?: number;
   readonly log: (line: string) => void;
 }
@@ -75,12 +77,15 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
       opts.log(`console: ${line}`);
       protocol?.console(`${line}\n`);
     },
+    onDeviceFrame: (frame) => port.write(frame),
+    ...(opts.deviceArgs ? { deviceArgs: opts.deviceArgs } : {}),
     log: (line) => opts.log(`bootloader: ${line}`),
   });
   protocol = new BoardProtocol({
     store,
     crypto: opts.crypto,
     trialBoot: (slot) => bootloader.trialBoot(slot),
+    toDevice: (frame) => bootloader.toDevice(frame),
     log: (line) => opts.log(`flash: ${line}`),
   });
   protocol.attach(port as unknown as Duplex);

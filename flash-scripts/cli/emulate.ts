@@ -22,6 +22,7 @@ options:
   --serial SN             provisioning: hardware serial (default EMU-<board>-0001)
   --broker URL            the device's MQTT broker (default mqtt://127.0.0.1:1883)
   --audience ID           the device's token audience (default gateway)
+  --device-args ARGS      extra arguments for the device's run (e.g. "--transact-every 1500 --transfer-to ADDR")
   --boot-deadline-ms N    a new image must print its boot line within N ms (default 20000 x64, 120000 ARM)
   -h, --help              show this help`;
 
@@ -41,6 +42,7 @@ export const command = defineCommand({
     broker: { type: 'string' },
     audience: { type: 'string' },
     'boot-deadline-ms': { type: 'string' },
+    'device-args': { type: 'string' },
   },
   async run({ values }) {
     const board = getBoard(requireOption(values.board, 'board'));
@@ -60,6 +62,9 @@ export const command = defineCommand({
       ...(values['release-key'] ? { releaseKey: releaseKeyHex(values['release-key']) } : {}),
       ...(values.serial ? { hardwareSerial: values.serial } : {}),
       device: { broker: values.broker ?? 'mqtt://127.0.0.1:1883', audience: values.audience ?? 'gateway' },
+      ...(values['device-args']
+        ? { deviceArgs: values['device-args'].split(/\s+/).filter((a) => a !== '') }
+        : {}),
       ...(deadline ? { bootDeadlineMs: Number(deadline) } : {}),
       log: (line) => console.error(`[${board.id}] ${line}`),
     });

@@ -12,10 +12,10 @@ import { BoardProtocol, type BootResult } from '../../../boards/emulator/board-p
 import { FlashStore, PERSIST_EVERY_BYTES } from '../../../boards/emulator/flash-store.js';
 import { getBoard } from '../../../boards/index.js';
 import { toHex } from '../../../core/bytes.js';
+import { MessageType, SLIP_END } from '../../../core/serial-protocol.js';
 import { type FlashOptions, flashImage } from '../../../flash-scripts/flash.js';
 import { buildImage } from '../../../flash-scripts/image.js';
 import { decodeManifest } from '../../../flash-scripts/image-format.js';
-import { MessageType, SLIP_END } from '../../../flash-scripts/protocol.js';
 import { testCrypto as crypto } from '../../helpers/crypto.js';
 import {
   otherReleaseKey,

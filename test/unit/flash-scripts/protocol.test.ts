@@ -1,6 +1,5 @@
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { progressLine } from '../../../flash-scripts/progress.js';
 import {
   crc32,
   decodeBegin,
@@ -13,7 +12,8 @@ import {
   SLIP_END,
   SLIP_ESC,
   SlipDecoder,
-} from '../../../flash-scripts/protocol.js';
+} from '../../../core/serial-protocol.js';
+import { progressLine } from '../../../flash-scripts/progress.js';
 
 function decodeAll(bytes: Uint8Array, splitEvery = bytes.length): { frames: Frame[]; bad: string[] } {
   const d = new SlipDecoder();

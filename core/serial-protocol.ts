@@ -1,10 +1,11 @@
 /**
- * The serial flashing protocol's wire codec (docs/flashing.md): SLIP framing (RFC 1055), a CRC-32 per
- * frame, and the message bodies. Both ends use it: flash-scripts/flash.ts (host) and the board emulator.
- * Nobody else encodes protocol bytes by hand.
+ * The serial protocol's wire codec (docs/flashing.md): SLIP framing (RFC 1055), a CRC-32 per frame, and the
+ * message bodies. Every end uses it — the host (flash-scripts/flash.ts, register.ts), the board emulator and
+ * the device image answering signing commands on its console (device/console-commands.ts) — so it lives in
+ * core, which all of them may import. No I/O here. Nobody else encodes protocol bytes by hand.
  */
-import { CborReader, CborWriter } from '../core/cbor.js';
-import { IosnetError } from '../core/errors.js';
+import { CborReader, CborWriter } from './cbor.js';
+import { IosnetError } from './errors.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -34,8 +35,16 @@ export const MessageType = {
   verifyOk: 0x86,
   bootOk: 0x87,
   console: 0x90,
+  /** Device signing commands (0xA0-0xAF), answered by the running device, not the bootloader (§7, §11). */
+  signRegistration: 0xa0,
+  registrationSigned: 0xa1,
   error: 0xee,
 } as const;
+
+/** Frame types the bootloader passes to (and from) the running device: its signing commands. */
+export function isDeviceCommand(type: number): boolean {
+  return type >= 0xa0 && type <= 0xaf;
+}
 export type MessageTypeCode = (typeof MessageType)[keyof typeof MessageType];
 
 export type FlashErrorCode =
@@ -321,5 +330,81 @@ export function decodeErrorBody(body: Uint8Array): { code: string; message: stri
     const v = { code: r.text('code', 64), message: r.text('message', 1600) };
     r.end('error');
     return v;
+  });
+}
+
+// --- device signing commands (docs/flashing.md §11) -------------------------------------------------------
+/** SIGN_REGISTRATION: the owner (sender) of the register-device transaction and its terms. */
+export interface SignRegistrationRequest {
+  readonly owner: Uint8Array;
+  readonly nonce: number;
+  readonly fee: bigint;
+  readonly expiry: number;
+}
+
+/** REGISTRATION_SIGNED: the fields of the body the device signed (the owner rebuilds it) and its signature. */
+export interface SignedRegistration {
+  readonly txId: Uint8Array;
+  readonly chainId: string;
+  readonly nonce: number;
+  readonly expiry: number;
+  readonly fee: bigint;
+  readonly devicePublicKey: Uint8Array;
+  readonly boardId: string;
+  readonly hardwareSerial: string;
+  readonly deviceSignature: Uint8Array;
+}
+
+export function encodeSignRegistration(q: SignRegistrationRequest): Uint8Array {
+  return new CborWriter().array(4).bytes(q.owner).uint(q.nonce).uint(q.fee).uint(q.expiry).finish();
+}
+
+export function decodeSignRegistration(body: Uint8Array): SignRegistrationRequest {
+  return wrap('sign-registration', () => {
+    const r = new CborReader(body);
+    r.array('sign-registration', 4);
+    const q = {
+      owner: r.bytesField('owner', 32),
+      nonce: r.uint('nonce'),
+      fee: r.u64('fee'),
+      expiry: r.uint('expiry'),
+    };
+    r.end('sign-registration');
+    return q;
+  });
+}
+
+export function encodeSignedRegistration(s: SignedRegistration): Uint8Array {
+  return new CborWriter(512)
+    .array(9)
+    .bytes(s.txId)
+    .text(s.chainId)
+    .uint(s.nonce)
+    .uint(s.expiry)
+    .uint(s.fee)
+    .bytes(s.devicePublicKey)
+    .text(s.boardId)
+    .text(s.hardwareSerial)
+    .bytes(s.deviceSignature)
+    .finish();
+}
+
+export function decodeSignedRegistration(body: Uint8Array): SignedRegistration {
+  return wrap('registration-signed', () => {
+    const r = new CborReader(body);
+    r.array('registration-signed', 9);
+    const s = {
+      txId: r.bytesField('txId', 32),
+      chainId: r.text('chainId', 32),
+      nonce: r.uint('nonce'),
+      expiry: r.uint('expiry'),
+      fee: r.u64('fee'),
+      devicePublicKey: r.bytesField('devicePublicKey', 32),
+      boardId: r.text('boardId', 32),
+      hardwareSerial: r.text('hardwareSerial', 64),
+      deviceSignature: r.bytesField('deviceSignature', 64),
+    };
+    r.end('registration-signed');
+    return s;
   });
 }
