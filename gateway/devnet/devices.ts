@@ -297,24 +297,7 @@ export function spawnDevice(
   }
   child.channel?.unref();
   child.on('error', () => {});
-  const view: DeviceView = {
-    name: files.name,
-    pid: child.pid ?? null,
-    identityHash: null,
-    address: null,
-    connected: false,
-    synced: false,
-    registered: null,
-    stateBlockIndex: null,
-    epoch: null,
-    balance: null,
-    txs: 0,
-    txErrors: 0,
-    lastTx: null,
-    lastError: null,
-    rejected: 0,
-    exit: null,
-  };
+  const view = newDeviceView(files.name, child.pid ?? null);
   createInterface({ input: child.stdout! }).on('line', (text) => {
     let e: Record<string, unknown>;
     try {
@@ -332,6 +315,28 @@ export function spawnDevice(
     });
   });
   return { view, child, exited };
+}
+
+/** A device's view before it has said anything. */
+export function newDeviceView(name: string, pid: number | null): DeviceView {
+  return {
+    name,
+    pid,
+    identityHash: null,
+    address: null,
+    connected: false,
+    synced: false,
+    registered: null,
+    stateBlockIndex: null,
+    epoch: null,
+    balance: null,
+    txs: 0,
+    txErrors: 0,
+    lastTx: null,
+    lastError: null,
+    rejected: 0,
+    exit: null,
+  };
 }
 
 /** Folds one `iosnet device run` event into the view (pure: tested without processes). */

@@ -5,13 +5,13 @@
  */
 import { toHex } from '../../core/bytes.js';
 import type { DeviceResponse } from '../../core/device-protocol.js';
-import { IosnetError } from '../../core/errors.js';
 import { encodeAccount } from '../../core/state.js';
 import { encodeAnchor } from '../../device/anchor.js';
 import { createLightClient, type SubmittedTx } from '../../device/client.js';
 import { createMemoryKeyStore } from '../../device/keystore.js';
 import type { ReplayScenarios, ReplaySession } from '../system/fixtures/device-client-check.js';
 import { normalizeRequest, normalizeResponse, type ReplayMap } from '../system/fixtures/replay-transport.js';
+import { errorOutcome, scenarioOps } from '../system/fixtures/scenario-ops.js';
 import { makeStateBlock, signCollective, TEST_TIME } from './chain.js';
 import { testCrypto as crypto } from './crypto.js';
 import {
@@ -168,30 +168,14 @@ async function record(
     requestTimeoutMs: 5_000,
   });
   const outcomes: unknown[] = [];
-  let last: SubmittedTx | undefined;
-  const ops: Record<string, () => Promise<unknown>> = {
-    start: async () => {
-      await client.start();
-      return client.sync.head.stateBlock?.index ?? null;
-    },
-    account: async () => {
-      const { account } = await client.account();
-      return `${account.balance}:${account.nonce}`;
-    },
-    registration: async () => (await client.registration()) !== null,
-    transfer: async () => {
-      last = await client.transfer(to, 1000n);
-      return last.nonce;
-    },
-    txStatusLast: async () => (await client.txStatus(last!.id)).grade,
-  };
+  const { ops, last } = scenarioOps(client, to);
   try {
     for (const [i, op] of spec.ops.entries()) {
       outcomes.push({ ok: await ops[op]!() });
-      spec.after?.[i]?.(s, last);
+      spec.after?.[i]?.(s, last());
     }
   } catch (e) {
-    outcomes.push({ error: e instanceof IosnetError ? e.code : `unexpected ${(e as Error).message}` });
+    outcomes.push(errorOutcome(e));
   }
   await client.close();
   return {

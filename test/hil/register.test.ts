@@ -98,6 +98,17 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
+/** `iosnet device register` arguments: port, gateway, then any others. */
+const via = (port: string, gateway: string, ...extra: string[]) => [
+  '--port',
+  port,
+  '--owner-key',
+  ownerKeyPath,
+  '--gateway',
+  gateway,
+  ...extra,
+];
+
 describe(`register a device over serial on ${BOARD}, against a devnet`, () => {
   const image = () => join(dir, 'image.bin');
   const owner = () => readKeyFile(ownerKeyPath, crypto).key;
@@ -174,18 +185,9 @@ describe(`register a device over serial on ${BOARD}, against a devnet`, () => {
     // Nobody on the board end of these two lines.
     const [quiet, quiet2] = await Promise.all([ptyPair('quiet'), ptyPair('quiet2')]);
     const [wrongBoard, unreachable, noAnswer] = await Promise.all([
-      register([
-        '--port',
-        hostPort,
-        '--owner-key',
-        ownerKeyPath,
-        '--gateway',
-        gatewayUrl,
-        '--board',
-        'emu-arm64',
-      ]),
-      register(['--port', quiet2.host, '--owner-key', ownerKeyPath, '--gateway', 'http://127.0.0.1:1']),
-      register(['--port', quiet.host, '--owner-key', ownerKeyPath, '--gateway', gatewayUrl]),
+      register(via(hostPort, gatewayUrl, '--board', 'emu-arm64')),
+      register(via(quiet2.host, 'http://127.0.0.1:1')),
+      register(via(quiet.host, gatewayUrl)),
     ]);
     for (const [r, code] of [
       [wrongBoard, 'REGISTER_WRONG_BOARD'],
@@ -198,32 +200,13 @@ describe(`register a device over serial on ${BOARD}, against a devnet`, () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
     // A fee the owner cannot pay: the gateway refuses the co-signed transaction.
-    const refused = await register([
-      '--port',
-      hostPort,
-      '--owner-key',
-      ownerKeyPath,
-      '--gateway',
-      gatewayUrl,
-      '--fee',
-      '18000000000000000000',
-    ]);
+    const refused = await register(via(hostPort, gatewayUrl, '--fee', '18000000000000000000'));
     expect(refused.code, refused.stderr).toBe(1);
     expect(refused.stderr).toContain('REGISTER_REFUSED');
   }, 30_000);
 
   it('registers over serial, then the device syncs over MQTT and its transfer reaches grade 2', async () => {
-    const r = await register([
-      '--port',
-      hostPort,
-      '--owner-key',
-      ownerKeyPath,
-      '--gateway',
-      gatewayUrl,
-      '--board',
-      BOARD,
-      '--json',
-    ]);
+    const r = await register(via(hostPort, gatewayUrl, '--board', BOARD, '--json'));
     expect(r.code, r.stderr + emulatorLog.slice(-3000)).toBe(0);
     const reg = JSON.parse(r.stdout) as { identityHash: string; address: string; registeredNow: boolean };
     expect(reg.registeredNow).toBe(true);
@@ -260,15 +243,7 @@ describe(`register a device over serial on ${BOARD}, against a devnet`, () => {
       'a transfer at grade 2',
     );
     // Registering again finds the identity on chain and submits nothing.
-    const again = await register([
-      '--port',
-      hostPort,
-      '--owner-key',
-      ownerKeyPath,
-      '--gateway',
-      gatewayUrl,
-      '--json',
-    ]);
+    const again = await register(via(hostPort, gatewayUrl, '--json'));
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ identityHash: reg.identityHash, registeredNow: false });
   }, 75_000);

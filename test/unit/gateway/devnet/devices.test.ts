@@ -3,32 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { decodeAnchor } from '../../../../device/anchor.js';
 import { genesisCommittee } from '../../../../gateway/consensus/hooks.js';
 import { createNativeCrypto } from '../../../../gateway/crypto/native.js';
-import { applyDeviceEvent, type DeviceView, genesisAnchorBytes } from '../../../../gateway/devnet/devices.js';
+import { applyDeviceEvent, genesisAnchorBytes, newDeviceView } from '../../../../gateway/devnet/devices.js';
 import { deviceLines } from '../../../../gateway/devnet/screen.js';
 import { makeGenesis } from '../../../helpers/genesis.js';
 
 const crypto = createNativeCrypto();
 
-function emptyView(): DeviceView {
-  return {
-    name: 'device-1',
-    pid: 42,
-    identityHash: null,
-    address: null,
-    connected: false,
-    synced: false,
-    registered: null,
-    stateBlockIndex: null,
-    epoch: null,
-    balance: null,
-    txs: 0,
-    txErrors: 0,
-    lastTx: null,
-    lastError: null,
-    rejected: 0,
-    exit: null,
-  };
-}
+const emptyView = () => newDeviceView('device-1', 42);
 
 describe('devnet devices', () => {
   it('folds `iosnet device run` events into the view the screen shows', () => {
