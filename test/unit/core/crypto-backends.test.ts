@@ -106,6 +106,20 @@ describe.each(backends)('$name backend', (c) => {
       expect(c.sha256(tag, big, tag)).toEqual(c.sha256(concatBytes(tag, big, tag)));
       expect(c.sha256()).toEqual(c.sha256(new Uint8Array(0)));
     });
+
+    it('returns a fresh 32-byte array that a later hash does not overwrite', () => {
+      // The native backend hashes parts from one reused scratch and copies each digest out of a string.
+      const a = c.sha256(utf8('a'), utf8('b'));
+      const before = toHex(a);
+      const b = c.sha256(utf8('c'), utf8('d'));
+      expect(toHex(a)).toBe(before);
+      expect(a).not.toBe(b);
+      expect([a.byteOffset, a.buffer.byteLength]).toEqual([0, 32]);
+      for (const n of [511, 512, 513, 16 * 1024, 16 * 1024 + 1]) {
+        const big = new Uint8Array(n).map((_, i) => i);
+        expect(c.sha256(big.subarray(0, 7), big.subarray(7))).toEqual(portable.sha256(big));
+      }
+    });
   });
 
   describe('Ed25519: RFC 8032 §7.1', () => {
