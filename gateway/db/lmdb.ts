@@ -8,7 +8,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Database as LmdbSubDb, open, type RootDatabase } from 'lmdb';
 import { type Database, type DbBucket, DbError, type DiskUsage, type RangeQuery } from './interface.js';
-import { DbNamespace, type DbNamespaceName, namespaceDbName } from './namespaces.js';
+import { COMPRESSED_NAMESPACES, DbNamespace, type DbNamespaceName, namespaceDbName } from './namespaces.js';
 import { type DbOptions, defaultDbOptions } from './options.js';
 
 /**
@@ -105,6 +105,7 @@ export class LmdbDatabase implements Database {
         name: namespaceDbName(name),
         encoding: 'binary',
         keyEncoding: 'binary',
+        ...(COMPRESSED_NAMESPACES.has(name) ? { compression: true } : {}),
       });
       this.buckets.set(name, new LmdbBucket(this, db));
     }

@@ -11,7 +11,15 @@ import { heightKey, readU64 } from '../db/namespaces.js';
 import { StateError } from './errors.js';
 import { latin1, type StateHasher } from './hasher.js';
 import type { StateStore } from './store.js';
-import { decodeChanges, decodeDelta, META, metaKey, recordOf } from './store-format.js';
+import {
+  decodeChanges,
+  decodeDelta,
+  type KeyOfStored,
+  META,
+  metaKey,
+  recordOf,
+  STORE_FORMAT,
+} from './store-format.js';
 import {
   hashBytes,
   sortUpdates,
@@ -77,10 +85,11 @@ function replay(
 ): { root: TrieRoot; height: number } {
   let height = from;
   const end = to === undefined ? undefined : heightKey(to + 1);
+  const keyOf: KeyOfStored = (namespace, id) => hasher.stateKey(namespace, id);
   for (const [k, value] of store.deltas.range({ start: heightKey(from + 1), ...(end ? { end } : {}) })) {
     const h = readU64(k);
     if (h !== height + 1) throw corrupt(`state delta gap at ${h}`, { height: h });
-    const delta = decodeDelta(value);
+    const delta = decodeDelta(value, keyOf);
     const updates = delta.changes.map(([key, stored]) => ({
       key,
       value: stored === null ? null : latin1(stored),
@@ -103,6 +112,12 @@ export function loadTrees(store: StateStore, hasher: StateHasher, updater: TrieU
   const checkpointRoot = store.meta.get(metaKey(META.checkpointRoot));
   // Directories of builds that persisted tree nodes have no root mark; they must be re-synced.
   if (checkpointRoot === undefined) throw corrupt('no checkpoint root: directory written by an older build');
+  const format = store.readMetaHeight(META.format);
+  if (format !== STORE_FORMAT) {
+    throw corrupt(`state format ${format ?? 1}, this build reads ${STORE_FORMAT}: re-sync the directory`, {
+      format: format ?? 1,
+    });
+  }
   store.checkpoint = { height: checkpoint, root: checkpointRoot };
   const previous = store.readMetaHeight(META.previousCheckpoint);
   const previousRoot = store.meta.get(metaKey(META.previousCheckpointRoot));
@@ -112,7 +127,9 @@ export function loadTrees(store: StateStore, hasher: StateHasher, updater: TrieU
 
   const undone = new Map<string, Uint8Array | null>();
   for (const [, v] of store.undo.range({ start: heightKey(checkpoint), end: heightKey(checkpoint + 1) })) {
-    for (const [k, old] of decodeChanges(v)) undone.set(k, old);
+    for (const [k, old] of decodeChanges(v, (namespace, id) => hasher.stateKey(namespace, id))) {
+      undone.set(k, old);
+    }
   }
   if (previous === undefined && undone.size > 0) throw corrupt('undo records without a previous checkpoint');
 

@@ -22,7 +22,15 @@
 import type { Database, DbBucket } from '../db/interface.js';
 import { heightKey, readU64 } from '../db/namespaces.js';
 import { bytesOf, latin1 } from './hasher.js';
-import { type Change, encodeChanges, encodeDelta, META, metaKey, undoKey } from './store-format.js';
+import {
+  type Change,
+  encodeChanges,
+  encodeDelta,
+  META,
+  metaKey,
+  STORE_FORMAT,
+  undoKey,
+} from './store-format.js';
 
 /** core's StateNamespace.validator: the one namespace listed in owner order. */
 export const VALIDATOR_NAMESPACE = 2;
@@ -154,6 +162,7 @@ export class StateStore {
     for (const [k, v] of sorted) this.records.put(k, v, { append: true });
     this.meta.put(metaKey(META.checkpoint), heightKey(mark.height));
     this.meta.put(metaKey(META.checkpointRoot), mark.root);
+    this.meta.put(metaKey(META.format), heightKey(STORE_FORMAT));
   }
 
   /**

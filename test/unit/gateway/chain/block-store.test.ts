@@ -8,6 +8,7 @@ import { decodeTx } from '../../../../core/tx.js';
 import { verifyAccountProof } from '../../../../core/verify.js';
 import { LmdbBlockStore } from '../../../../gateway/chain/block-store.js';
 import { commitFinalizedBlock } from '../../../../gateway/chain/commit.js';
+import { heightKey, readU64 } from '../../../../gateway/db/namespaces.js';
 import { TEST_CHAIN_ID } from '../../../helpers/chain.js';
 import { blsKey, ed25519Key } from '../../../helpers/keys.js';
 import {
@@ -172,5 +173,43 @@ describe('block store', () => {
     expect(() => chain.putStateBlock({ ...sb, index: 5 }, [])).toThrow(
       expect.objectContaining({ code: 'CHAIN_STATE_BLOCK_INVALID' }),
     );
+  });
+
+  it('finds transactions of retained blocks without a tx index (pruned) and resolves shared id prefixes', () => {
+    const h = openHarness();
+    open.push(h);
+    const chain = new LmdbBlockStore({}, { db: h.db, crypto });
+    const { txs } = runChain(h, chain, 14);
+    // A pruned node writes no txIndex entry, only each block's 8-byte id prefixes, deleted with the body.
+    expect([...h.db.bucket('txIndex').keys()]).toHaveLength(0);
+    expect([...h.db.bucket('blockTxIds').keys()].map((k) => readU64(k))).toEqual([
+      5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    ]);
+    expect(chain.getTxLocation(txs[14]!.id)).toEqual({ height: 5, index: 2 });
+    expect(chain.getTransaction(txs[41]!.id)).toMatchObject({ height: 14, index: 2, grade: 2 });
+    expect(chain.getTransaction(crypto.sha256(Uint8Array.of(1)))).toBeUndefined();
+    // Another block claiming the same prefix (a collision, or a table gone wrong) is checked and skipped.
+    const target = txs[20]!.id; // height 7, index 2
+    const forged = h.db.bucket('blockTxIds').get(heightKey(14))!;
+    forged.set(target.subarray(0, 8), 0);
+    h.db.transaction(() => h.db.bucket('blockTxIds').put(heightKey(14), forged));
+    expect(chain.getTxLocation(target)).toEqual({ height: 7, index: 2 });
+    const found = chain.getTransaction(target)!;
+    verifyMerkleProof(crypto, found.proof.header.txRoot, target, found.proof.proof);
+  });
+
+  it('keeps a tx index as an archive, and prunes one left by an archive run', () => {
+    const h = openHarness();
+    open.push(h);
+    const archive = new LmdbBlockStore({ archive: true }, { db: h.db, crypto });
+    const { txs } = runChain(h, archive, 4);
+    expect([...h.db.bucket('txIndex').keys()]).toHaveLength(12);
+    expect(archive.getTxLocation(txs[4]!.id)).toEqual({ height: 2, index: 1 });
+    // The same directory opened as a pruned node: its txIndex entries go with the bodies they point to.
+    const pruned = new LmdbBlockStore({}, { db: h.db, crypto });
+    runChain(h, pruned, 10);
+    expect(pruned.prunedBelow).toBe(5);
+    expect([...h.db.bucket('txIndex').keys()]).toHaveLength(0);
+    expect(pruned.getTxLocation(txs[4]!.id)).toBeUndefined();
   });
 });
