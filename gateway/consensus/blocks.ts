@@ -44,12 +44,17 @@ export interface BuiltBlock {
 export interface BuildOptions {
   readonly maxTxs: number;
   readonly maxBytes: number;
+  /**
+   * At most this many relayed transactions not yet checked are checked (and included) per block: the rest
+   * wait for a later block, so a large unchecked pool cannot make building outlast the propose timeout.
+   */
+  readonly maxConfirms: number;
 }
 
 /**
  * Executes mempool transactions on top of the parent state and seals a block. Transactions that no longer
- * apply (a nonce already used, funds spent) are skipped. Signatures were checked when the mempool admitted
- * the transactions.
+ * apply (a nonce already used, funds spent) are skipped, and so are forged ones: every signature is checked,
+ * at admission (from clients) or here (relayed by peers).
  */
 export function buildBlock(
   crypto: Crypto,
@@ -65,7 +70,12 @@ export function buildBlock(
   const txs: Transaction[] = [];
   const ids: Uint8Array[] = [];
   const failedSystem: Uint8Array[] = [];
+  let confirms = 0;
   for (const p of deps.mempool.select(limits, deps.state, now)) {
+    // A proposer checks every signature it puts in a block (relayed transactions outside its sample were
+    // admitted unchecked). Past the budget they wait; a sender's later nonces then fail to apply, and wait too.
+    if (!p.verified && confirms++ >= limits.maxConfirms) continue;
+    if (!deps.mempool.confirm(p)) continue;
     try {
       execution.apply(p.tx, p.id);
       txs.push(p.tx);
@@ -160,8 +170,12 @@ export function executeBlock(
   return execution;
 }
 
-/** Signature checks a mempool already did: same id AND the same signature bytes. */
-export function verifiedByMempool(mempool: Mempool, parsed: ParsedBlock): (index: number) => boolean {
+/**
+ * Transactions this node's mempool holds with the same signature bytes (same id AND same signatures): checked
+ * on admission, or relayed and left outside this node's sample (docs/consensus.md §5) — either way their
+ * check was decided already. Other transactions get the block's own sample.
+ */
+export function heldByMempool(mempool: Mempool, parsed: ParsedBlock): (index: number) => boolean {
   return (i) => {
     const pending = mempool.get(parsed.txIds[i]!);
     if (!pending) return false;

@@ -8,7 +8,7 @@ import { type ParsedBlock, parseBlock } from '../../core/block.js';
 import { equalBytes, toHex } from '../../core/bytes.js';
 import { verifyCollectiveSignature } from '../../core/committee.js';
 import type { Crypto } from '../../core/crypto.js';
-import { IosnetError } from '../../core/errors.js';
+import { IosnetError, VerifyError } from '../../core/errors.js';
 import type { Genesis } from '../../core/genesis.js';
 import {
   decodeFinalityCertificate,
@@ -31,8 +31,8 @@ import {
   buildBlock,
   checkHeader,
   executeBlock,
+  heldByMempool,
   type ParentInfo,
-  verifiedByMempool,
 } from './blocks.js';
 import { corruptFirstSignature, rebuildWithTime } from './byzantine.js';
 import { proposerSeed, readCommitteeRecord } from './epoch-records.js';
@@ -52,6 +52,7 @@ import {
   type VotePhaseValue,
 } from './messages.js';
 import type { ConsensusOptions } from './options.js';
+import { signatureSample } from './sampling.js';
 import { proposerIndex } from './selection.js';
 import { type Certificate, HeightVotes } from './votes.js';
 
@@ -88,6 +89,8 @@ export interface ConsensusDeps {
 
 /** Bytes of blocks in one sync response: half the network's 16 MiB frame bound. */
 const SYNC_RESPONSE_BYTES = 8 * 1024 * 1024;
+/** The signing guard drops the records of final heights once every this many heights (one commit each time). */
+const GUARD_PRUNE_EVERY = 16;
 
 export type ByzantineMode = 'equivocate' | 'invalid-block' | 'withhold-votes';
 
@@ -337,7 +340,11 @@ export class ConsensusEngine {
         parent,
         r.myIndex,
         (id) => crypto.bls.sign(id, keys.blsSecretKey),
-        { maxTxs: this.deps.genesis.params.maxBlockTxs, maxBytes: this.opts.maxBlockBytes },
+        {
+          maxTxs: this.deps.genesis.params.maxBlockTxs,
+          maxBytes: this.opts.maxBlockBytes,
+          maxConfirms: this.opts.maxConfirmsPerBlock,
+        },
         now,
       );
       parsed = built.parsed;
@@ -384,7 +391,7 @@ export class ConsensusEngine {
           this.onDecided(from, m.height, m.certificate);
           return;
         case 'txs':
-          this.onTxs(m.txs);
+          this.onTxs(from, m.txs);
           return;
         case 'status':
           if (m.height > this.deps.chain.height) this.requestBlocks(from);
@@ -414,13 +421,19 @@ export class ConsensusEngine {
     }
   }
 
-  private onTxs(txs: readonly Uint8Array[]): void {
+  private onTxs(from: string, txs: readonly Uint8Array[]): void {
     const now = this.deps.clock.now();
+    const source = { relayedBy: from };
     for (const bytes of txs) {
       try {
-        this.deps.mempool.add(bytes, this.deps.state, now);
+        this.deps.mempool.add(bytes, this.deps.state, now, source);
       } catch (e) {
         if (!(e instanceof IosnetError)) throw e;
+        // Peers relay only what they admitted from clients, signatures checked: a forgery is the peer's doing.
+        if (e instanceof VerifyError) {
+          this.deps.network.penalize(from, `relayed a forged transaction: ${e.code}`);
+          return;
+        }
       }
     }
   }
@@ -521,12 +534,19 @@ export class ConsensusEngine {
         throw new BlockInvalidError('header signature');
       }
       const ctx = this.context(header.view, header.time, header.proposer, parsed);
-      const execution = executeBlock(
-        this.deps.state,
-        ctx,
-        parsed,
-        verifiedByMempool(this.deps.mempool, parsed),
-      );
+      // Transactions this node holds had their check decided on admission (checked, or relayed and outside its
+      // sample); of the others it checks all (its own block, or sampleFraction 1) or its block sample (§5).
+      const checked = heldByMempool(this.deps.mempool, parsed);
+      const sampled =
+        header.proposer === r.myIndex
+          ? () => true
+          : signatureSample(
+              this.deps.crypto,
+              this.deps.keys.blsSecretKey,
+              parsed.blockId,
+              this.opts.sampleFraction,
+            );
+      const execution = executeBlock(this.deps.state, ctx, parsed, (i) => checked(i) || !sampled(i));
       c.validity = { ok: true, execution };
     } catch (e) {
       if (!(e instanceof IosnetError)) throw e;
@@ -581,13 +601,17 @@ export class ConsensusEngine {
     view: number,
     blockId: Uint8Array,
     stateBlockId?: Uint8Array,
+    /** Records (lock, valid block) made durable in the same commit as the vote. */
+    alsoRecord?: () => void,
   ): void {
     const r = this.round;
-    if (r.myIndex < 0) return;
-    if (this.deps.byzantine === 'withhold-votes') return;
+    if (r.myIndex < 0 || this.deps.byzantine === 'withhold-votes') {
+      alsoRecord?.();
+      return;
+    }
     // After a restart this may be the block signed before the crash rather than the one wanted now: the node
     // re-sends that vote (a state block signature goes only with the block it was made for).
-    const signed = this.deps.guard.voteFor(r.height, view, phase, blockId);
+    const signed = this.deps.guard.voteFor(r.height, view, phase, blockId, alsoRecord);
     if (!equalBytes(signed, blockId)) stateBlockId = undefined;
     blockId = signed;
     const { crypto, keys } = this.deps;
@@ -657,15 +681,23 @@ export class ConsensusEngine {
         if (r.step === 'prepare') this.commitVote(v, r.nil);
         continue;
       }
+      // Already the valid block of this view and past the prepare step: nothing left to do with its certificate
+      // (every late vote would otherwise rebuild and re-verify it).
+      if (r.step !== 'prepare' && r.valid && r.valid.view >= v) continue;
       const c = r.blocks.get(toHex(id));
       if (!c || !this.validate(c)) continue;
       const cert = r.votes.certificate(VotePhase.prepare, v, id, r.epoch);
       if (!cert) continue;
-      this.setValid(id, v, cert.certificate);
       if (r.step === 'prepare') {
-        r.locked = { blockId: id, view: v };
-        this.deps.guard.saveLock(r.height, r.locked);
-        this.commitVote(v, id);
+        const locked = { blockId: id, view: v };
+        r.locked = locked;
+        // The valid block, the lock and the commit vote: one durable commit.
+        this.commitVote(v, id, () => {
+          this.setValid(id, v, cert.certificate);
+          this.deps.guard.saveLock(r.height, locked);
+        });
+      } else {
+        this.setValid(id, v, cert.certificate);
       }
     }
     if (r.step === 'prepare' && r.votes.verifiedWeightIfQuorum(VotePhase.prepare, v)) {
@@ -691,11 +723,11 @@ export class ConsensusEngine {
     return this.round.votes.views(VotePhase.commit);
   }
 
-  private commitVote(view: number, blockId: Uint8Array): void {
+  private commitVote(view: number, blockId: Uint8Array, alsoRecord?: () => void): void {
     const r = this.round;
     r.step = 'commit';
     const sbId = equalBytes(blockId, r.nil) ? undefined : this.stateBlockIdFor(blockId);
-    this.castVote(VotePhase.commit, view, blockId, sbId);
+    this.castVote(VotePhase.commit, view, blockId, sbId, alsoRecord);
     this.checkVotes();
   }
 
@@ -737,7 +769,10 @@ export class ConsensusEngine {
     if (!stateBlock && stateBlockIndexAt(parsed.block.header.height, this.deps.genesis.params) >= 0) {
       this.requestStateBlocks();
     }
-    this.deps.guard.pruneBelow(parsed.block.header.height);
+    // Votes of final heights can no longer conflict; dropping them every PRUNE_EVERY heights saves a commit
+    // (and its fsync) per height.
+    if (parsed.block.header.height % GUARD_PRUNE_EVERY === 0)
+      this.deps.guard.pruneBelow(parsed.block.header.height);
     this.deps.mempool.onBlockCommitted(parsed.txIds, this.deps.state, this.deps.clock.now());
     this.lastDecisionAt = this.deps.clock.now();
     this.deps.events?.finalized?.({ parsed, certificate, stateBlock });

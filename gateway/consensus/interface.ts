@@ -37,8 +37,17 @@ export interface FinalizedChain {
  * that same vote instead of going silent (silence would stall a height where every node restarted).
  */
 export interface SigningGuard {
-  /** The block this node may sign for the slot: `wanted` if it never signed there, else what it signed. */
-  voteFor(height: number, view: number, phase: VotePhaseValue, wanted: Uint8Array): Uint8Array;
+  /**
+   * The block this node may sign for the slot: `wanted` if it never signed there, else what it signed.
+   * `alsoRecord` (saveLock/saveValid calls) is made durable in the same commit as the vote.
+   */
+  voteFor(
+    height: number,
+    view: number,
+    phase: VotePhaseValue,
+    wanted: Uint8Array,
+    alsoRecord?: () => void,
+  ): Uint8Array;
   /** The lock to resume with after a restart at this height. */
   loadLock(height: number): { blockId: Uint8Array; view: number } | undefined;
   saveLock(height: number, lock: { blockId: Uint8Array; view: number }): void;

@@ -17,6 +17,16 @@ export interface ConsensusOptions {
   readonly statusIntervalMs: number;
   readonly syncBatch: number;
   readonly syncTimeoutMs: number;
+  /**
+   * The fraction of a block's not-yet-checked signatures this validator checks when it did not propose the
+   * block (docs/consensus.md §5: the sample size a detection probability needs). 1 = every signature.
+   */
+  readonly sampleFraction: number;
+  /**
+   * A proposer checks at most this many not-yet-checked relayed transactions per block (~80 µs each, native):
+   * bounds the time building takes when sampleFraction < 1 leaves much of the pool unchecked.
+   */
+  readonly maxConfirmsPerBlock: number;
 }
 
 export const defaultConsensusOptions: ConsensusOptions = {
@@ -33,4 +43,6 @@ export const defaultConsensusOptions: ConsensusOptions = {
   statusIntervalMs: 1000,
   syncBatch: 32,
   syncTimeoutMs: 3000,
+  sampleFraction: 1,
+  maxConfirmsPerBlock: 500,
 };

@@ -29,13 +29,26 @@ function validKey(height: number): Uint8Array {
 export class DbSigningGuard implements SigningGuard {
   constructor(private readonly db: Database) {}
 
-  voteFor(height: number, view: number, phase: VotePhaseValue, wanted: Uint8Array): Uint8Array {
+  voteFor(
+    height: number,
+    view: number,
+    phase: VotePhaseValue,
+    wanted: Uint8Array,
+    alsoRecord?: () => void,
+  ): Uint8Array {
     const votes = this.db.bucket('consensusVote');
     const key = voteKey(height, view, phase);
     const prior = votes.get(key);
-    if (prior) return prior;
-    // Durable before the signature leaves the node (LMDB commits synchronously unless noSync).
-    this.db.transaction(() => votes.put(key, wanted));
+    if (prior) {
+      if (alsoRecord) this.db.transaction(alsoRecord);
+      return prior;
+    }
+    // Durable before the signature leaves the node (LMDB commits synchronously unless noSync), in one commit
+    // with the records that go with it (a lock and its valid block): one fsync instead of three.
+    this.db.transaction(() => {
+      alsoRecord?.();
+      votes.put(key, wanted);
+    });
     return wanted;
   }
 

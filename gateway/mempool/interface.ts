@@ -29,6 +29,19 @@ export interface PendingTx {
   readonly bytes: Uint8Array;
   /** When this node admitted it (ms), for latency metrics. */
   readonly receivedAt: number;
+  /**
+   * Whether this node checked its signatures. Transactions a peer relays are admitted unchecked (every other
+   * rule applies); a proposer checks them before it puts them in a block (Mempool.confirm), and a validator
+   * checks a block's unchecked ones per its sample (docs/consensus.md §5).
+   */
+  verified: boolean;
+  /** The peer that relayed it (unchecked transactions only): penalized if its signature turns out forged. */
+  readonly relayedBy?: string;
+}
+
+/** Where a transaction came from: a client (checked in full) or a peer relaying it (checked lazily). */
+export interface AddSource {
+  readonly relayedBy: string;
 }
 
 export interface Mempool {
@@ -37,7 +50,12 @@ export interface Mempool {
    * when it replaces a queued one (same sender and nonce, a high enough fee bump), the old one leaves the
    * pool. A refused replacement is MEMPOOL_FEE_TOO_LOW with `data.replaces` (the queued tx's id, hex).
    */
-  add(bytes: Uint8Array, state: StateReader, now: number): PendingTx;
+  add(bytes: Uint8Array, state: StateReader, now: number, source?: AddSource): PendingTx;
+  /**
+   * Checks the signatures of an entry admitted unchecked (true at once for a checked one). A forged one leaves
+   * the pool, its relaying peer is reported to `onForged`, and the answer is false.
+   */
+  confirm(pending: PendingTx): boolean;
   /** Transactions for the next block in inclusion order, within the limits, valid against `state`. */
   select(limits: { maxTxs: number; maxBytes: number }, state: StateReader, now: number): PendingTx[];
   /** After a block is final: drop included transactions and those the new state makes invalid. */

@@ -12,7 +12,7 @@
  */
 import { abytes, auint, toHex } from '../../core/bytes.js';
 import type { Crypto } from '../../core/crypto.js';
-import { ArgumentError } from '../../core/errors.js';
+import { ArgumentError, IosnetError } from '../../core/errors.js';
 import { addressOf } from '../../core/identity.js';
 import { assertMaxSize } from '../../core/object.js';
 import {
@@ -27,7 +27,7 @@ import type { StateReader } from '../state/interface.js';
 import { planEviction } from './eviction.js';
 import { ExpiryIndex } from './expiry-index.js';
 import { BinaryHeap } from './heap.js';
-import { type Mempool, MempoolError, type PendingTx } from './interface.js';
+import { type AddSource, type Mempool, MempoolError, type PendingTx } from './interface.js';
 import { type MempoolOptions, resolveMempoolOptions } from './options.js';
 import { selectForBlock } from './select.js';
 import { type Entry, feeRate, SenderQueue, tailEvictsBefore, txCost } from './sender-queue.js';
@@ -37,6 +37,13 @@ export interface MempoolModules {
   readonly crypto: Crypto;
   /** Transactions of any other chain are refused (MEMPOOL_WRONG_CHAIN). */
   readonly chainId: string;
+  /** A peer relayed a transaction whose signature is forged (found by confirm or by a replacement). */
+  readonly onForged?: (peer: string, id: Uint8Array) => void;
+  /**
+   * Which relayed transactions to check on admission (docs/consensus.md §5: sampled verification); the
+   * others wait unchecked for confirm(). Absent: every relayed transaction is checked on admission.
+   */
+  readonly relaySample?: (id: Uint8Array) => boolean;
 }
 
 /**
@@ -78,6 +85,8 @@ interface Admission {
   readonly size: number;
   readonly rate: number;
   readonly victims: readonly Entry[];
+  /** Whether the signatures were checked (always, except relayed transactions outside the sample). */
+  readonly verified: boolean;
 }
 
 /** One second: with maxTtlMs = 1 h, at most 3,600 buckets. */
@@ -109,6 +118,8 @@ class PriorityMempool implements Mempool {
   private readonly crypto: Crypto;
   private readonly chainId: string;
   private readonly system: SystemLane;
+  private readonly onForged: ((peer: string, id: Uint8Array) => void) | undefined;
+  private readonly relaySample: ((id: Uint8Array) => boolean) | undefined;
 
   constructor(
     private readonly opts: MempoolOptions,
@@ -116,6 +127,8 @@ class PriorityMempool implements Mempool {
   ) {
     this.crypto = modules.crypto;
     this.chainId = modules.chainId;
+    this.onForged = modules.onForged;
+    this.relaySample = modules.relaySample;
     this.recent = new RecentIds(opts.recentIncludedIds);
     this.system = new SystemLane(opts.maxSystemTxs, opts.maxSystemPerSender);
   }
@@ -147,13 +160,40 @@ class PriorityMempool implements Mempool {
     }
   }
 
-  add(bytes: Uint8Array, state: StateReader, now: number): PendingTx {
+  add(bytes: Uint8Array, state: StateReader, now: number, source?: AddSource): PendingTx {
     atime(now);
     assertMaxSize(bytes, MAX_TX_BYTES, 'tx');
     // The decoded fields are copies (CborReader.bytesField); the bytes themselves are copied on admission.
     const { tx, id } = parseTx(this.crypto, bytes);
+    // System transactions (few, and consensus acts on them) are always checked at once.
     if (isSystemTx(tx.body.payload.kind)) return this.addSystem(tx, id, bytes, now);
-    return this.admit(this.check(tx, id, bytes, state, now), bytes, now);
+    return this.admit(this.check(tx, id, bytes, state, now, source), bytes, now, source);
+  }
+
+  confirm(pending: PendingTx): boolean {
+    if (pending.verified) return true;
+    try {
+      verifyTxSignatures(this.crypto, pending.tx, pending.id);
+      pending.verified = true;
+      return true;
+    } catch (e) {
+      if (!(e instanceof IosnetError)) throw e;
+      const entry = this.byId.get(keyOf(pending.id));
+      if (entry !== undefined && entry.pending === pending) this.remove(entry);
+      if (pending.relayedBy !== undefined) this.onForged?.(pending.relayedBy, pending.id);
+      return false;
+    }
+  }
+
+  /**
+   * An entry admitted unchecked that stands in a newcomer's way (same id, or the same sender and nonce) with
+   * other signature bytes: checked now, and removed if forged — a peer must not be able to block a genuine
+   * transaction by relaying a forged copy first. True if it was removed.
+   */
+  private removedIfForged(e: Entry, newcomer: Transaction): boolean {
+    const p = e.pending;
+    if (p.verified || sameSignatures(p.tx, newcomer)) return false;
+    return !this.confirm(p);
   }
 
   /** System transactions: chain, expiry, duplicates, lane limits, signatures; no nonce, no fee, no funds. */
@@ -189,7 +229,7 @@ class PriorityMempool implements Mempool {
       });
     }
     verifyTxSignatures(this.crypto, tx, id);
-    const pending: PendingTx = { tx, id, bytes: new Uint8Array(bytes), receivedAt: now };
+    const pending: PendingTx = { tx, id, bytes: new Uint8Array(bytes), receivedAt: now, verified: true };
     this.system.add(key, senderKey, pending, body.expiry);
     return pending;
   }
@@ -201,6 +241,7 @@ class PriorityMempool implements Mempool {
     bytes: Uint8Array,
     state: StateReader,
     now: number,
+    source?: AddSource,
   ): Admission {
     const body = tx.body;
     const o = this.opts;
@@ -223,10 +264,13 @@ class PriorityMempool implements Mempool {
     const kind = body.payload.kind;
     if (UNSUPPORTED_KINDS.has(kind)) fail('MEMPOOL_UNSUPPORTED', `${kind} is not accepted yet`, { kind });
     const key = keyOf(id);
-    if (this.byId.has(key) || this.recent.has(key)) {
+    const same = this.byId.get(key);
+    if (same !== undefined && this.removedIfForged(same, tx))
+      return this.check(tx, id, bytes, state, now, source);
+    if (same !== undefined || this.recent.has(key)) {
       fail('MEMPOOL_DUPLICATE', 'transaction already known', {
         id: toHex(id),
-        included: !this.byId.has(key),
+        included: same === undefined,
       });
     }
 
@@ -248,6 +292,8 @@ class PriorityMempool implements Mempool {
     }
     const pos = queue === undefined ? -1 : queue.find(body.nonce);
     const replaced = pos >= 0 ? queue!.entries[pos] : undefined;
+    if (replaced !== undefined && this.removedIfForged(replaced, tx))
+      return this.check(tx, id, bytes, state, now, source);
     if (replaced !== undefined) {
       // "At least 1 more" too: with a zero fee, 10% more is still zero, and replacements would be free churn.
       const bumped = (replaced.fee * BigInt(100 + o.replaceBumpPercent) + 99n) / 100n;
@@ -282,17 +328,29 @@ class PriorityMempool implements Mempool {
       maxBytes: o.maxBytes,
       newcomer: { size, rate, nonce: body.nonce, queue, replaced },
     });
-    verifyTxSignatures(this.crypto, tx, id);
-    return { tx, id, key, senderKey, address, pos, replaced, cost, size, rate, victims };
+    // Signatures last (the costly check); a relayed transaction outside this node's sample waits for confirm().
+    const verified = source === undefined || this.relaySample === undefined || this.relaySample(id);
+    if (verified) verifyTxSignatures(this.crypto, tx, id);
+    return { tx, id, key, senderKey, address, pos, replaced, cost, size, rate, victims, verified };
   }
 
   /** Carries out a checked admission: evictions, then the new entry. */
-  private admit(a: Admission, bytes: Uint8Array, now: number): PendingTx {
+  private admit(a: Admission, bytes: Uint8Array, now: number, source?: AddSource): PendingTx {
     const { tx, key, senderKey, pos, replaced, size } = a;
     const body = tx.body;
     for (const v of a.victims) this.remove(v);
     // Our own copy: a network layer may hand us a view into a frame buffer it reuses.
-    const pending: PendingTx = { tx, id: a.id, bytes: new Uint8Array(bytes), receivedAt: now };
+    const pending: PendingTx =
+      source === undefined
+        ? { tx, id: a.id, bytes: new Uint8Array(bytes), receivedAt: now, verified: true }
+        : {
+            tx,
+            id: a.id,
+            bytes: new Uint8Array(bytes),
+            receivedAt: now,
+            verified: a.verified,
+            relayedBy: source.relayedBy,
+          };
     let q = this.senders.get(senderKey);
     if (q === undefined) {
       q = new SenderQueue(senderKey, body.sender, a.address);
@@ -402,6 +460,17 @@ class PriorityMempool implements Mempool {
       this.heads.updateAt(q.headIndex);
     }
   }
+}
+
+function sameSignatures(a: Transaction, b: Transaction): boolean {
+  if (a.signatures.length !== b.signatures.length) return false;
+  for (let i = 0; i < a.signatures.length; i++) {
+    const x = a.signatures[i]!;
+    const y = b.signatures[i]!;
+    if (x.length !== y.length) return false;
+    for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return false;
+  }
+  return true;
 }
 
 /** A clock reading in ms: any finite, non-negative number (a simulated clock may have fractions). */

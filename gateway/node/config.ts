@@ -121,6 +121,10 @@ export function parseGatewayConfig(
     'log',
   ]);
   const resolve = (p: string) => (p.startsWith('/') ? p : `${baseDir}/${p}`);
+  const consensus = numbers(json.consensus, 'consensus', defaults.consensus);
+  const f = consensus.sampleFraction;
+  if (f !== undefined && !(f > 0 && f <= 1))
+    throw new ConfigError('consensus.sampleFraction', 'expected a fraction in (0, 1]');
   const p2p = json.p2p ?? defaultGatewayConfig.p2p;
   if (!isObject(p2p)) throw new ConfigError('p2p', 'expected an object');
   only(p2p, 'p2p', ['listen', 'peers']);
@@ -180,7 +184,7 @@ export function parseGatewayConfig(
     ...(mqtt ? { mqtt } : {}),
     archive: json.archive === true,
     bootstrap: json.bootstrap === true,
-    consensus: numbers(json.consensus, 'consensus', defaults.consensus),
+    consensus,
     mempool: numbers(json.mempool, 'mempool', defaults.mempool),
     log: { level: log.level as GatewayConfig['log']['level'] },
   };

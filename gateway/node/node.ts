@@ -22,6 +22,7 @@ import { epochOf } from '../consensus/epochs.js';
 import { ConsensusHooks } from '../consensus/hooks.js';
 import { type Clock, type ConsensusEvents, systemClock } from '../consensus/interface.js';
 import { type ConsensusOptions, defaultConsensusOptions } from '../consensus/options.js';
+import { relaySample } from '../consensus/sampling.js';
 import { DbSigningGuard } from '../consensus/signing-guard.js';
 import { createNativeCrypto } from '../crypto/native.js';
 import { DeviceSightings } from '../dashboard/devices.js';
@@ -148,7 +149,15 @@ export async function startGatewayNode(
   }
   const state = new LmdbChainState({ archive: config.archive }, { db, crypto, genesis, hooks });
   const chain = new StoredChain({ db, store, state, crypto, genesis, genesisHash: gHash });
-  const mempool = createMempool(config.mempool, { crypto, chainId: genesis.chainId });
+  const sampleFraction = config.consensus.sampleFraction ?? defaultConsensusOptions.sampleFraction;
+  const mempool = createMempool(config.mempool, {
+    crypto,
+    chainId: genesis.chainId,
+    // A peer that relays a forged transaction is dropped (the same as for any other invalid message).
+    onForged: (peer) => network.penalize(peer, 'relayed a forged transaction'),
+    // docs/consensus.md §5: relayed transactions are checked on admission with probability sampleFraction.
+    relaySample: relaySample(crypto, sampleFraction, crypto.randomBytes(32)),
+  });
   const clock = overrides.clock ?? systemClock;
   const apiOptions: ApiOptions = { ...defaultApiOptions, ...overrides.api };
   const metrics = new NodeMetrics(overrides.metrics ?? defaultMetricsOptions);

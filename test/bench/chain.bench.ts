@@ -3,9 +3,10 @@
  * loopback, TCP peer network, LMDB on disk), under open-loop transfer load signed before the measured window.
  *
  *   npm run bench:chain -- --json [--validators 4] [--offered 6000] [--seconds 12] [--senders 512]
+ *                                [--block-interval 100] [--sample-fraction 1] [--tick-ms 50]
  *
  * Phase 1 (peak): transfers are offered at `--offered` tx/s, spread over the gateways by POST /txs/batch
- * every tick whatever the gateways answer (open loop); finalizedTxPerSec = transactions in blocks finalized
+ * every tick (`--tick-ms`) whatever the gateways answer (open loop); finalizedTxPerSec = transactions in blocks finalized
  * during the window (the counter iosnet_finalized_txs_total of gateway 0) / window length.
  * Phase 2 (latency): the same at half the measured peak; the gateways time each transaction they admitted
  * from submission to grade 1 (in a league member's valid proposal) and grade 2 (final), and report
@@ -18,6 +19,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toHex } from '../../core/bytes.js';
+import { DEFAULT_CHAIN_PARAMS } from '../../core/genesis.js';
 import { addressOf } from '../../core/identity.js';
 import { IOST_UNIT } from '../../core/token.js';
 import { encodeTx, signTx, type TxPayload } from '../../core/tx.js';
@@ -46,7 +48,14 @@ const OFFERED = arg('offered', 6000);
 const SECONDS = arg('seconds', 12);
 const SENDERS = arg('senders', 512);
 const BLOCK_INTERVAL_MS = arg('block-interval', 100);
-const TICK_MS = 20;
+/** consensus.sampleFraction of every gateway (docs/consensus.md §5); 1 = every validator checks every signature. */
+const SAMPLE_FRACTION = arg('sample-fraction', 1);
+if (SAMPLE_FRACTION > 1) {
+  console.error('bench:chain: --sample-fraction must be in (0, 1]');
+  process.exit(2);
+}
+/** Offer period: every tick, one POST /txs/batch per gateway (fewer, larger requests cost the two cores less). */
+const TICK_MS = arg('tick-ms', 50);
 /** Skipped at the start of each phase: the pipeline fills before the rate is steady. */
 const WARMUP_S = 2;
 
@@ -88,6 +97,18 @@ function verifyCeiling(): { perCore: number; ceiling: number } {
     if (!crypto.ed25519.verify(sigs[k]!, msgs[k]!, key.publicKey)) throw new Error('verify failed');
   });
   return { perCore, ceiling: (perCore * cpus().length) / VALIDATORS };
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux; 0 elsewhere). */
+function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 (utime, stime) in clock ticks; the slice starts at field 3.
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 async function finalizedTxs(client: GatewayClient): Promise<number> {
@@ -191,13 +212,24 @@ async function main(): Promise<void> {
   try {
     const files = await createDevnetFiles(crypto, dir, {
       validators: VALIDATORS,
-      params: { ...DEVNET_PARAMS, maxBlockTxs: 10_000 },
-      consensus: { blockIntervalMs: BLOCK_INTERVAL_MS },
+      // The chain's default epoch and state-block cadence (256 and 16 heights), not the devnet's demo-speed
+      // ones (64 and 8, so that `npm start` shows a committee change within a minute): each epoch runs a DKG.
+      params: {
+        ...DEVNET_PARAMS,
+        epochLength: DEFAULT_CHAIN_PARAMS.epochLength,
+        stateBlockInterval: DEFAULT_CHAIN_PARAMS.stateBlockInterval,
+        maxBlockTxs: DEFAULT_CHAIN_PARAMS.maxBlockTxs,
+      },
+      consensus: { blockIntervalMs: BLOCK_INTERVAL_MS, sampleFraction: SAMPLE_FRACTION },
     });
     // IOSNET_BENCH_CPU_PROF=DIR: every gateway writes a V8 CPU profile there when it stops (the profile behind
     // the closing note's "what limits it").
     const profDir = process.env.IOSNET_BENCH_CPU_PROF;
-    const nodeArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+    // IOSNET_BENCH_NODE_ARGS: more flags for the gateways' node (e.g. V8 heap sizes), space-separated.
+    const nodeArgs = [
+      ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+      ...(process.env.IOSNET_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0),
+    ];
     for (const node of files.nodes) procs.push(spawnGateway(node, dir, () => {}, [], {}, nodeArgs));
     const clients = files.nodes.map(
       (n) => new GatewayClient(`http://127.0.0.1:${n.apiPort}`, { timeoutMs: 60_000 }),
@@ -250,6 +282,8 @@ async function main(): Promise<void> {
     // Throughput: the load's transactions finalized from the first send until every mempool is empty again
     // (or 120 s), over that time. When the offered rate is above capacity this is the capacity.
     const before = await finalizedTxs(clients[0]!);
+    const cpuBefore = procs.map((p) => cpuMsOf(p.pid));
+    const benchCpuBefore = process.cpuUsage();
     const t0 = performance.now();
     const peakOffer = await offer(clients, peakBatches);
     const sendSeconds = (performance.now() - t0) / 1000;
@@ -265,6 +299,15 @@ async function main(): Promise<void> {
     }
     const peakSeconds = (performance.now() - t0) / 1000;
     const finalizedTxPerSec = finalizedInPeak / peakSeconds;
+    // Where the machine's CPU went in the peak phase, per finalized transaction (all threads of each process).
+    const gatewayCpuUsPerTx = procs.map((p, i) =>
+      Math.round(((cpuMsOf(p.pid) - cpuBefore[i]!) * 1000) / Math.max(1, finalizedInPeak)),
+    );
+    const benchCpu = process.cpuUsage(benchCpuBefore);
+    const loadCpuUsPerTx = Math.round((benchCpu.user + benchCpu.system) / Math.max(1, finalizedInPeak));
+    log(
+      `CPU per finalized tx: gateways ${gatewayCpuUsPerTx.join(', ')} µs; load generator ${loadCpuUsPerTx} µs`,
+    );
     log(
       `peak: offered ${OFFERED}/s for ${SECONDS} s; sent in ${sendSeconds.toFixed(1)} s (${peakOffer.lateTicks} late ticks), ` +
         `admitted ${peakOffer.admitted}, refused ${peakOffer.refused}, failed ${peakOffer.failed}; ` +
@@ -305,12 +348,17 @@ async function main(): Promise<void> {
       finalizedTxPerSec: Math.round(finalizedTxPerSec),
       verifyCeilingTxPerSec: Math.round(ceiling),
       ratioToCeiling: Math.round((finalizedTxPerSec / ceiling) * 1000) / 1000,
+      gatewayCpuUsPerTx,
+      loadCpuUsPerTx,
       latencyPhaseTxPerSec: halfRate,
       grade1P50Ms: med(grade1),
       grade2P50Ms: med(grade2p50),
       // The worst gateway's p99: a client may have submitted to any of them.
       grade2P99Ms: grade2p99.length ? Math.max(...grade2p99) : null,
       blockIntervalMs: BLOCK_INTERVAL_MS,
+      epochLength: DEFAULT_CHAIN_PARAMS.epochLength,
+      stateBlockInterval: DEFAULT_CHAIN_PARAMS.stateBlockInterval,
+      sampleFraction: SAMPLE_FRACTION,
       finalizedHeight: finalHeight,
       supplyIntact: intact,
       ...machine(),
