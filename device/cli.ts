@@ -253,9 +253,20 @@ export const runCommand: DeviceCliCommand = {
       process.once('disconnect', stop);
       process.channel?.unref();
     }
-    await client.start();
-    const { account, stateBlockIndex } = await client.account();
-    const registration = await client.registration();
+    let first: Awaited<ReturnType<typeof firstSync>>;
+    try {
+      first = await firstSync(client, values.once === true, (e) => line(e));
+    } catch (err) {
+      // Nothing more will happen: end the link and the console so the process exits with the error,
+      // instead of lingering connected and never reporting synced.
+      stopCommands?.();
+      await client.close();
+      process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
+      process.removeListener('disconnect', stop);
+      throw err;
+    }
+    const { account, stateBlockIndex, registration } = first;
     const summary = {
       event: 'synced',
       identityHash: keyStore.identityHash,
@@ -275,6 +286,51 @@ export const runCommand: DeviceCliCommand = {
     }
   },
 };
+
+/** How long the first sync waits for its registration's proof (per state block, and how many). */
+const REGISTRATION_WAIT_MS = 30_000;
+const REGISTRATION_WAIT_STATE_BLOCKS = 3;
+
+/** Retry delays of the first sync after a transient failure (then the last one, repeatedly). */
+const FIRST_SYNC_RETRY_MS = [1_000, 2_000, 5_000, 10_000] as const;
+
+/**
+ * Connects, syncs, and proves the device's account and registration. A request that timed out or a link
+ * that dropped is not an answer: on a slow board (an ARM board under qemu, a busy Pi Zero) the first sync
+ * can outlast a request's timeout, and the chain moves on meanwhile, so run retries those (with --once,
+ * the first one fails). Any other failed check is an answer and ends the run.
+ */
+async function firstSync(
+  client: ReturnType<typeof createLightClient>,
+  once: boolean,
+  log: (e: Record<string, unknown>) => void,
+) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      // start() connects (waiting as long as it takes) and syncs; after a failed sync, only sync again.
+      if (attempt === 0) await client.start();
+      else await client.syncNow();
+      let registration = await client.registration();
+      // The broker lets a device in once its registration is final, which can be before a state block covers
+      // it: the proof of the record comes with one of the next state blocks, so wait for a few of them.
+      for (let i = 0; registration === null && !once && i < REGISTRATION_WAIT_STATE_BLOCKS; i++) {
+        await client.waitForStateBlock(REGISTRATION_WAIT_MS);
+        registration = await client.registration();
+      }
+      const { account, stateBlockIndex } = await client.account();
+      return { account, stateBlockIndex, registration };
+    } catch (err) {
+      const code = err instanceof DeviceError ? err.code : undefined;
+      // DEVICE_PROOF_STALE: the head moved past the proof's state block while the answer was on its way.
+      const transient =
+        code === 'DEVICE_TIMEOUT' || code === 'DEVICE_NOT_CONNECTED' || code === 'DEVICE_PROOF_STALE';
+      if (once || !transient) throw err;
+      log({ event: 'retry', code, message: (err as Error).message });
+      const ms = FIRST_SYNC_RETRY_MS[Math.min(attempt, FIRST_SYNC_RETRY_MS.length - 1)]!;
+      await new Promise((r) => setTimeout(r, ms));
+    }
+  }
+}
 
 export const cosignRegistrationCommand: DeviceCliCommand = {
   usage: COSIGN_USAGE,

@@ -105,6 +105,10 @@ export class LightClient {
   private readonly now: () => number;
   private readonly txs: TxTracker;
   private syncing: Promise<void> | null = null;
+  /** The newest announcement that arrived during a sync: applied once the sync is over. */
+  private deferred: StateBlockAnnouncement | null = null;
+  /** Connecting in start(): the broker may deliver an announcement before the first sync has begun. */
+  private starting = false;
   private stateBlockWaiters: (() => void)[] = [];
   private closed = false;
   private wasDown = false;
@@ -144,7 +148,12 @@ export class LightClient {
 
   /** Connects and syncs from the anchor (or from the head kept across reconnects). */
   async start(): Promise<void> {
-    await this.link.start();
+    this.starting = true;
+    try {
+      await this.link.start();
+    } finally {
+      this.starting = false;
+    }
     await this.syncNow();
   }
 
@@ -159,6 +168,9 @@ export class LightClient {
     if (!this.syncing) {
       this.syncing = this.runSync().finally(() => {
         this.syncing = null;
+        const a = this.deferred;
+        this.deferred = null;
+        if (a && !this.closed) this.onAnnouncement(a);
       });
     }
     return this.syncing;
@@ -171,15 +183,20 @@ export class LightClient {
       const answer = await this.link.getStateBlocks(from, true);
       if (answer.items.length === 0) return;
       const before = this.sync.head.stateBlock?.index ?? -1;
-      this.applySteps(answer.items);
+      await this.applySteps(answer.items);
       const after = this.sync.head.stateBlock?.index ?? -1;
       if (after === before || after >= answer.latestIndex) return;
     }
   }
 
-  private applySteps(items: readonly SyncStep[]): void {
+  private async applySteps(items: readonly SyncStep[]): Promise<void> {
     for (const item of items) {
       if (this.sync.apply(item) === 'applied') this.onNewHead();
+      // Each step is a BLS verification: ~50 ms natively, ~1 s of CPU on an ARM board emulated by qemu
+      // (measured). A sync across many epochs in one go kept the event loop busy for tens of seconds there,
+      // long enough for MQTT keepalive to drop the link and the next request to time out; between steps,
+      // the link gets its turn.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
@@ -193,6 +210,14 @@ export class LightClient {
     try {
       if (!equalBytes(stateBlockIdOf(this.crypto, a.stateBlock), a.id)) {
         throw new DeviceError('DEVICE_MALFORMED_RESPONSE', 'announcement id is not the state block id');
+      }
+      // A sync in progress fetches up to the latest state block anyway: announcements arriving meanwhile
+      // are either behind it or, before it has crossed into their epoch, signed by a committee the head
+      // does not hold yet (rejected). Keep only the newest and apply it after the sync, which spares a
+      // slow board one BLS verification per announcement.
+      if (this.syncing || this.starting) {
+        if (!this.deferred || a.stateBlock.index > this.deferred.stateBlock.index) this.deferred = a;
+        return;
       }
       const head = this.sync.head.stateBlock;
       // Not the next one (we missed some, or it is in a later epoch): ask instead of guessing.
@@ -291,7 +316,17 @@ export class LightClient {
       !equalBytes(sb.committee, this.sync.head.committee.hash) ||
       !equalBytes(sb.committee, sb.nextCommittee)
     ) {
-      await this.syncNow();
+      // A sync already running (joined here) may end below sb's epoch when the chain moved on while a slow
+      // board was verifying (seen under qemu: a 45 s sync across a 32 s epoch); sync again while it
+      // makes progress. A gateway claiming a state block it never serves stops that loop, and the
+      // apply below then fails as before.
+      for (;;) {
+        const before = this.sync.head.stateBlock?.index ?? -1;
+        await this.syncNow();
+        const after = this.sync.head.stateBlock?.index ?? -1;
+        if (after >= sb.index || after === before || equalBytes(sb.committee, this.sync.head.committee.hash))
+          break;
+      }
       const now = this.sync.head.stateBlock;
       if (now && sb.index < now.index) {
         throw new DeviceError(
@@ -508,6 +543,11 @@ export class LightClient {
         throw new DeviceError('DEVICE_TIMEOUT', `transaction did not reach grade ${grade} in time`);
       await this.nextStateBlockOr(Math.min(poll, left));
     }
+  }
+
+  /** Resolves at the next verified state block, or after `ms`, whichever comes first. */
+  waitForStateBlock(ms: number): Promise<void> {
+    return this.nextStateBlockOr(ms);
   }
 
   private nextStateBlockOr(ms: number): Promise<void> {
