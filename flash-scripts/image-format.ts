@@ -142,6 +142,29 @@ export function encodeImage(
     .finish();
 }
 
+/**
+ * The bytes of an image before its payload's content: encodeImage(manifest, signature, payload) is exactly
+ * encodeImageHeader(manifest, signature, payload.length) || payload. A board that has checked the manifest
+ * and signature (BEGIN) checks a flashed image with a byte comparison of this header plus the payload's hash,
+ * which it computes while the bytes arrive, instead of decoding and re-hashing the whole slot.
+ */
+export function encodeImageHeader(
+  manifestBytes: Uint8Array,
+  signature: Uint8Array,
+  payloadSize: number,
+): Uint8Array {
+  // The byte-string head: a canonical uint head with the major type switched from 0 to 2 (bytes).
+  const head = new CborWriter(16).uint(payloadSize).finish();
+  head[0]! |= 0x40;
+  return new CborWriter(manifestBytes.length + 96)
+    .array(4)
+    .uint(IMAGE_FORMAT_VERSION)
+    .raw(manifestBytes)
+    .bytes(signature)
+    .raw(head)
+    .finish();
+}
+
 /** Strict structural decode (no signature check: see verifyImage). */
 export function decodeImage(bytes: Uint8Array): DecodedImage {
   if (bytes.length > MAX_IMAGE_BYTES) {

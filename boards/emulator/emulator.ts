@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { SerialPort } from 'serialport';
 import type { Crypto } from '../../core/crypto.js';
 import { IosnetError } from '../../core/errors.js';
+import { guardPoller } from '../../flash-scripts/serial.js';
 import type { BoardDefinition } from '../index.js';
 import { BoardProtocol } from './board-protocol.js';
 import { Bootloader } from './bootloader.js';
@@ -66,6 +67,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
       reject(new IosnetError('FLASH_PORT_ERROR', `cannot open ${opts.port}: ${err.message}`));
     }),
   );
+  guardPoller(port);
   let protocol: BoardProtocol | undefined;
   const bootloader = new Bootloader({
     board,

@@ -4,10 +4,12 @@
  * (bootenv.json: pinned release key, active slot, trial slot, staged transfer), the emulator's U-Boot env.
  *
  * Durability, as a power loss sees it: slot bytes are written as they arrive but counted as "held" in
- * bootenv.json only after an fsync of the slot (every PERSIST_EVERY_BYTES, and at the last byte). After a
- * crash the board reports the last persisted count, never bytes that may not be on "flash". The periodic
- * sync runs in the background while data keeps flowing: done inline, its two fsyncs (~5 ms each here)
- * stalled the line for ~60 ms of a ~150 ms transfer of a 380 KB image (measured).
+ * bootenv.json only after an fsync of the slot (every PERSIST_EVERY_BYTES in the background, and when the
+ * image is complete and checked, before END_OK). After a crash the board reports the last persisted count,
+ * never bytes that may not be on "flash". The periodic sync runs in the background while data keeps
+ * flowing: done inline, its two fsyncs (~5 ms each here) stalled the line for ~60 ms of a ~150 ms transfer
+ * of a 380 KB image (measured). On the critical path of a session there is one sync, the final one (slot
+ * and env in parallel, completeStaged), where protocol version 1 had six in sequence.
  */
 import {
   close,
@@ -77,6 +79,11 @@ export class FlashStore {
   /** The staged byte count bootenv.json may claim: synced to the slot file. */
   private durable = 0;
   private flushing = false;
+  /** Writes of staged bytes, in order; `written` = the staged bytes whose write finished. */
+  private writes: Promise<void> = Promise.resolve();
+  private written = 0;
+  /** Something changed while a flush ran: flush again when it ends. */
+  private flushAgain = false;
   /** Bumped by every synchronous persist: a background flush that sees it move drops its older snapshot. */
   private generation = 0;
   private tmpSeq = 0;
@@ -86,6 +93,7 @@ export class FlashStore {
     this.slotBytes = slotBytes;
     this.env = env;
     this.durable = env.staging?.have ?? 0;
+    this.written = this.durable;
   }
 
   /** Opens the flash of a provisioned board, or provisions it (pins the release key) when `provision` is given. */
@@ -155,9 +163,21 @@ export class FlashStore {
     renameSync(tmp, path);
   }
 
-  /** A new staged transfer: nothing of it is durable yet. */
-  resetDurable(): void {
+  /**
+   * A new staged transfer: nothing of it is durable yet. Its record is written in the background (a power
+   * loss before that forgets the transfer, and the host starts again from byte 0, where it stands) unless
+   * it replaces a partial transfer the env on flash still describes: that record must not survive while
+   * the new image's bytes overwrite its slot (it would resume onto foreign bytes), so then it is synchronous.
+   */
+  beginStaged(staging: StagedImage): void {
+    const previous = this.env.staging;
+    const supersedesPartial = previous !== null && !previous.complete && this.durable > 0;
+    this.env.staging = staging;
     this.durable = 0;
+    // Writes still queued for the old transfer stay ahead of the new one's (same slot, same offsets).
+    this.written = 0;
+    if (supersedesPartial) this.persist();
+    else this.requestFlush();
   }
 
   /** The slot a new image goes to: never the active one. */
@@ -165,38 +185,95 @@ export class FlashStore {
     return this.env.active === 'a' ? 'b' : 'a';
   }
 
-  write(slot: SlotName, offset: number, bytes: Uint8Array): void {
-    if (offset + bytes.length > this.slotBytes) throw new RangeError('write past the end of the slot');
-    writeSync(this.fds.get(slot)!, bytes, 0, bytes.length, offset);
-  }
-
-  /** Counts `n` more bytes as held; syncs in the background every PERSIST_EVERY_BYTES, inline when `final`. */
-  advance(n: number, final = false): void {
+  /**
+   * Appends received bytes to the staged slot and counts them as held (in RAM until written and synced).
+   * The write runs on the thread pool, one after another: a synchronous write blocked the event loop for
+   * ~1 ms per 32 KiB while a background fsync of the same file ran (measured), and the line waited. `bytes`
+   * must not change afterwards. Makes what was written durable in the background every PERSIST_EVERY_BYTES.
+   */
+  append(bytes: Uint8Array): void {
     const s = this.env.staging!;
-    s.have += n;
+    const offset = s.have;
+    if (offset + bytes.length > this.slotBytes) throw new RangeError('write past the end of the slot');
     const fd = this.fds.get(s.slot)!;
-    if (final) {
-      fsyncSync(fd);
-      this.durable = s.have;
-      this.persist();
-    } else if (!this.flushing && s.have - this.durable >= PERSIST_EVERY_BYTES) {
-      this.flushBackground(fd, s.have);
-    }
+    this.writes = this.writes.then(
+      () =>
+        new Promise<void>((resolve, reject) =>
+          write(fd, bytes, 0, bytes.length, offset, (err) => {
+            if (err) return reject(err);
+            if (this.env.staging === s) this.written = offset + bytes.length;
+            resolve();
+          }),
+        ),
+    );
+    s.have += bytes.length;
+    if (s.have < s.imageSize && s.have - this.durable >= PERSIST_EVERY_BYTES) this.requestFlush();
   }
 
-  private flushBackground(slotFd: number, target: number): void {
+  /**
+   * The staged image is whole and checked: records it complete. The slot's fsync and the env rewrite run
+   * in parallel (two fsyncs in sequence were ~10 ms of a ~60 ms session here, measured): if power is lost
+   * between them the env may call a slot complete whose last bytes did not reach flash, which is harmless:
+   * a complete transfer is never resumed (BEGIN starts it over) and the bootloader re-verifies every slot
+   * before it runs it. Resolves when both are durable.
+   */
+  async completeStaged(): Promise<void> {
+    const s = this.env.staging!;
+    await this.writes;
+    this.durable = s.have;
+    s.complete = true;
+    const slotFd = this.fds.get(s.slot)!;
+    await Promise.all([
+      new Promise<void>((resolve, reject) => fsync(slotFd, (err) => (err ? reject(err) : resolve()))),
+      this.persistAsync(),
+    ]);
+  }
+
+  /** persist() off the event loop; dropped (resolved) if a synchronous persist wrote a newer state meanwhile. */
+  private persistAsync(): Promise<void> {
+    const started = ++this.generation;
+    const path = join(this.dir, 'bootenv.json');
+    const tmp = `${path}.tmp-${this.tmpSeq++}`;
+    const text = this.snapshot();
+    return new Promise((resolve, reject) => {
+      open(tmp, 'w', (err, fd) => {
+        if (err) return reject(err);
+        write(fd, text, (werr) => {
+          fsync(fd, (ferr) => {
+            close(fd, () => {
+              if (werr || ferr) return unlink(tmp, () => reject(werr ?? ferr));
+              if (this.generation !== started) return unlink(tmp, () => resolve());
+              rename(tmp, path, (rerr) => (rerr ? reject(rerr) : resolve()));
+            });
+          });
+        });
+      });
+    });
+  }
+
+  private requestFlush(): void {
+    if (this.flushing) this.flushAgain = true;
+    else this.flushBackground();
+  }
+
+  /** fsync of the staged slot (when it holds more than the durable count), then an atomic env rewrite. */
+  private flushBackground(): void {
     this.flushing = true;
+    this.flushAgain = false;
     const started = this.generation;
     const staging = this.env.staging;
+    // Only bytes whose write finished can be synced.
+    const target = Math.min(staging?.have ?? 0, this.written);
     const path = join(this.dir, 'bootenv.json');
     const tmp = `${path}.tmp-${this.tmpSeq++}`;
     // Errors (the store closed by a "power cut" mid-flush) leave the last durable state, as a real cut would.
     const done = () => {
       this.flushing = false;
+      if (this.flushAgain && this.fds.size > 0) this.flushBackground();
     };
-    fsync(slotFd, (err) => {
+    const writeEnv = (err: Error | null) => {
       if (err || this.fds.size === 0) return done();
-      if (this.env.staging === staging) this.durable = Math.max(this.durable, target);
+      if (staging && this.env.staging === staging) this.durable = Math.max(this.durable, target);
       const text = this.snapshot();
       open(tmp, 'w', (err, fd) => {
         if (err) return done();
@@ -212,7 +289,9 @@ export class FlashStore {
           });
         });
       });
-    });
+    };
+    if (staging && target > this.durable) fsync(this.fds.get(staging.slot)!, writeEnv);
+    else writeEnv(null);
   }
 
   read(slot: SlotName, size: number): Uint8Array {

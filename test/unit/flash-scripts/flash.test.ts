@@ -12,7 +12,14 @@ import { BoardProtocol, type BootResult } from '../../../boards/emulator/board-p
 import { FlashStore, PERSIST_EVERY_BYTES } from '../../../boards/emulator/flash-store.js';
 import { getBoard } from '../../../boards/index.js';
 import { toHex } from '../../../core/bytes.js';
-import { MessageType, SLIP_END } from '../../../core/serial-protocol.js';
+import {
+  DEFAULT_CHUNK_BYTES,
+  encodeFrame,
+  encodeInfo,
+  MessageType,
+  SLIP_END,
+  SlipDecoder,
+} from '../../../core/serial-protocol.js';
 import { type FlashOptions, flashImage } from '../../../flash-scripts/flash.js';
 import { buildImage } from '../../../flash-scripts/image.js';
 import { decodeManifest } from '../../../flash-scripts/image-format.js';
@@ -73,7 +80,8 @@ function newFlashDir(): string {
   return d;
 }
 
-function fakeBoard(dir: string, filter?: (bytes: Uint8Array) => Uint8Array | null) {
+/** `window`: what the board advertises; 2 (64 KiB in flight) lets a test stop a transfer halfway. */
+function fakeBoard(dir: string, filter?: (bytes: Uint8Array) => Uint8Array | null, window?: number) {
   const store = FlashStore.open(dir, board.slotBytes, {
     boardId: board.id,
     releaseKey: toHex(releaseKey.publicKey),
@@ -93,7 +101,7 @@ function fakeBoard(dir: string, filter?: (bytes: Uint8Array) => Uint8Array | nul
     boots.push(slot);
     return { ok: true };
   };
-  const protocol = new BoardProtocol({ store, crypto, trialBoot });
+  const protocol = new BoardProtocol({ store, crypto, trialBoot, ...(window ? { window } : {}) });
   const { hostEnd, boardEnd } = line(filter);
   protocol.attach(boardEnd);
   return { store, protocol, hostEnd, boots };
@@ -147,8 +155,22 @@ describe('flashImage over the protocol', () => {
     b.store.close();
   });
 
+  it('acknowledges DATA sent twice, also after the image is complete (a retransmission crossing the last ACK)', async () => {
+    const b = fakeBoard(newFlashDir(), (bytes) => {
+      if (bytes[1] !== MessageType.data) return bytes;
+      const twice = new Uint8Array(bytes.length * 2);
+      twice.set(bytes);
+      twice.set(bytes, bytes.length);
+      return twice;
+    });
+    const r = await flash(b.hostEnd, { boot: false });
+    expect(r).toMatchObject({ resumedFrom: 0, slot: 'a' });
+    expect(b.store.env.staging).toMatchObject({ complete: true, have: image.length });
+    b.store.close();
+  });
+
   it('resumes an interrupted transfer from what the board holds', async () => {
-    const b = fakeBoard(newFlashDir());
+    const b = fakeBoard(newFlashDir(), undefined, 2);
     const abort = new AbortController();
     await expect(
       flash(b.hostEnd, {
@@ -169,7 +191,7 @@ describe('flashImage over the protocol', () => {
 
   it('after a power loss resumes from the last persisted point, not from zero', async () => {
     const dir = newFlashDir();
-    const b = fakeBoard(dir);
+    const b = fakeBoard(dir, undefined, 2);
     const abort = new AbortController();
     await expect(
       flash(b.hostEnd, {
@@ -185,12 +207,45 @@ describe('flashImage over the protocol', () => {
     const after = fakeBoard(dir);
     const persisted = after.store.env.staging!.have;
     // Only what was synced counts: at least one background sync happened, and it ends on a chunk boundary.
-    expect(persisted % 4096).toBe(0);
+    expect(persisted % DEFAULT_CHUNK_BYTES).toBe(0);
+    expect(persisted).toBeLessThan(image.length);
     expect(persisted).toBeGreaterThanOrEqual(PERSIST_EVERY_BYTES);
     const r = await flash(after.hostEnd);
     expect(r.resumedFrom).toBe(persisted);
     expect(after.store.read('a', image.length)).toEqual(image);
     after.store.close();
+  });
+
+  it('refuses a board that speaks another protocol version, naming both, before BEGIN', async () => {
+    const { hostEnd, boardEnd } = line();
+    const decoder = new SlipDecoder();
+    const seen: number[] = [];
+    boardEnd.on('data', (c: Uint8Array) =>
+      decoder.push(
+        c,
+        (f) => {
+          seen.push(f.type);
+          if (f.type !== MessageType.info) return;
+          const v1 = encodeInfo({
+            protocolVersion: 1,
+            boardId: board.id,
+            slotBytes: board.slotBytes,
+            maxChunkBytes: 4096,
+            window: 16,
+            activeSlot: null,
+            activeVersion: null,
+            staged: null,
+          });
+          boardEnd.write(encodeFrame(MessageType.infoOk, v1));
+        },
+        () => {},
+      ),
+    );
+    await expect(flash(hostEnd)).rejects.toMatchObject({
+      code: 'FLASH_PROTOCOL_MISMATCH',
+      message: 'the board speaks flashing protocol version 1; this host speaks version 2',
+    });
+    expect(seen).toEqual([MessageType.info]);
   });
 
   it('refuses a wrong board, a foreign signer, a corrupted image and a silent port', async () => {

@@ -4,6 +4,8 @@ import { buildImage } from '../../../flash-scripts/image.js';
 import {
   decodeImage,
   decodePayload,
+  encodeImage,
+  encodeImageHeader,
   ImageError,
   verifyImage,
   verifyManifest,
@@ -56,6 +58,18 @@ describe('device image', () => {
     expect(JSON.parse(new TextDecoder().decode(payload.board))).toEqual(board);
     expect(payload.anchor).toEqual(testAnchor());
     expect(new TextDecoder().decode(payload.entry)).toContain('boot');
+  });
+
+  it('is its header (encodeImageHeader) followed by the payload, for short and long payloads', async () => {
+    const image = await build();
+    const d = decodeImage(image.bytes);
+    const header = encodeImageHeader(d.manifestBytes, d.signature, d.payload.length);
+    expect(image.bytes.length).toBe(header.length + d.payload.length);
+    expect(image.bytes.subarray(0, header.length)).toEqual(header);
+    for (const n of [0, 23, 24, 255, 256, 65_535, 65_536]) {
+      const whole = encodeImage(d.manifestBytes, d.signature, new Uint8Array(n));
+      expect(whole.subarray(0, whole.length - n)).toEqual(encodeImageHeader(d.manifestBytes, d.signature, n));
+    }
   });
 
   it('is reproducible: the same inputs give the same bytes (real device entry)', async () => {

@@ -3,12 +3,17 @@ import { describe, expect, it } from 'vitest';
 import {
   crc32,
   decodeBegin,
+  decodeData,
   decodeInfo,
   encodeBegin,
+  encodeData,
+  encodeDataFrame,
   encodeFrame,
   encodeInfo,
   type Frame,
   MAX_FRAME_BYTES,
+  MessageType,
+  PROTOCOL_VERSION,
   SLIP_END,
   SLIP_ESC,
   SlipDecoder,
@@ -36,6 +41,23 @@ describe('CRC-32', () => {
     const z = (zlib as { crc32?: (d: Uint8Array) => number }).crc32;
     if (z) expect(crc32(data)).toBe(z(data));
     expect(crc32(data.subarray(5000), crc32(data.subarray(0, 5000)))).toBe(crc32(data));
+  });
+
+  it('slice-by-8 agrees with the byte-wise definition at every length and alignment', () => {
+    const bytewise = (d: Uint8Array) => {
+      let c = 0xffffffff;
+      for (const b of d) {
+        c ^= b;
+        for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      }
+      return ~c >>> 0;
+    };
+    const data = new Uint8Array(300).map((_, i) => (i * 197 + 13) & 0xff);
+    for (let start = 0; start < 9; start++)
+      for (let len = 0; len < 40; len++) {
+        const d = data.subarray(start, start + len * 7);
+        expect(crc32(d)).toBe(bytewise(d));
+      }
   });
 });
 
@@ -76,12 +98,40 @@ describe('SLIP frames', () => {
     expect(() => encodeFrame(3, new Uint8Array(MAX_FRAME_BYTES))).toThrow(RangeError);
   });
 
-  it('encodes INFO and BEGIN canonically and decodes them back', () => {
-    const info = {
+  it('encodes a DATA frame straight from the image like encodeFrame(encodeData(...)), at full chunk size', () => {
+    const chunk = new Uint8Array(32 * 1024).map((_, i) => (i * 7) & 0xff); // holds END and ESC bytes
+    const wire = encodeDataFrame(0x01020304, chunk);
+    expect(wire).toEqual(encodeFrame(MessageType.data, encodeData(0x01020304, chunk)));
+    const { frames, bad } = decodeAll(wire, 4095);
+    expect(bad).toEqual([]);
+    expect(decodeData(frames[0]!.body)).toEqual({ offset: 0x01020304, bytes: chunk });
+  });
+
+  it('refuses a board of another protocol version by its first field, whatever follows', () => {
+    const v1 = encodeInfo({
       protocolVersion: 1,
       boardId: 'emu-x64',
-      slotBytes: 2 * 1024 * 1024,
+      slotBytes: 1024,
       maxChunkBytes: 4096,
+      window: 16,
+      activeSlot: null,
+      activeVersion: null,
+      staged: null,
+    });
+    expect(() => decodeInfo(v1)).toThrow(
+      expect.objectContaining({ code: 'FLASH_PROTOCOL_MISMATCH', data: { boardVersion: 1, hostVersion: 2 } }),
+    );
+    // A later version may change the rest of INFO_OK: [3, "anything", 0] is still named as version 3.
+    const v3 = new Uint8Array([0x83, 0x03, 0x68, ...new TextEncoder().encode('anything'), 0x00]);
+    expect(() => decodeInfo(v3)).toThrow(/version 3; this host speaks version 2/);
+  });
+
+  it('encodes INFO and BEGIN canonically and decodes them back', () => {
+    const info = {
+      protocolVersion: PROTOCOL_VERSION,
+      boardId: 'emu-x64',
+      slotBytes: 2 * 1024 * 1024,
+      maxChunkBytes: 32 * 1024,
       window: 8,
       activeSlot: 'a',
       activeVersion: '0.1.0',
