@@ -2,7 +2,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeInfo, encodeFrame, MessageType, SlipDecoder } from '../../core/serial-protocol.js';
 import { encodeAnchor } from '../../device/anchor.js';
+import { openSerialPort } from '../../flash-scripts/serial.js';
 import { makeCommittee } from './chain.js';
 import { ed25519Key } from './keys.js';
 
@@ -50,4 +52,25 @@ function randomText(n: number): string {
     s += x.toString(36);
   }
   return s.slice(0, n);
+}
+
+/** INFO over the host end of a board's line, with the real SerialPort class. */
+export async function boardInfo(hostPort: string, baud: number) {
+  const port = await openSerialPort(hostPort, baud);
+  try {
+    const decoder = new SlipDecoder();
+    const got = new Promise<Uint8Array>((resolve) =>
+      port.stream.on('data', (c: Uint8Array) =>
+        decoder.push(
+          c,
+          (f) => f.type === MessageType.infoOk && resolve(f.body),
+          () => {},
+        ),
+      ),
+    );
+    port.stream.write(encodeFrame(MessageType.info));
+    return decodeInfo(await got);
+  } finally {
+    await port.close();
+  }
 }

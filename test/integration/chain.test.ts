@@ -9,9 +9,8 @@
  * Total supply is checked on every gateway after every scenario.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toHex } from '../../core/bytes.js';
 import { expectOneChain, expectSupply, load } from '../helpers/chain-checks.js';
-import { crypto, TestNet } from '../helpers/gateways.js';
+import { TestNet } from '../helpers/gateways.js';
 
 const SCENARIO_MS = 240_000;
 

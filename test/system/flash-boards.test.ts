@@ -14,12 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBoard } from '../../boards/index.js';
 import { toHex } from '../../core/bytes.js';
-import { decodeInfo, encodeFrame, MessageType, SlipDecoder } from '../../core/serial-protocol.js';
 import { flashImage } from '../../flash-scripts/flash.js';
 import { buildImage } from '../../flash-scripts/image.js';
 import { openSerialPort } from '../../flash-scripts/serial.js';
 import { testCrypto as crypto } from '../helpers/crypto.js';
-import { releaseKey, removeTinyEntries, testAnchor, tinyEntry } from '../helpers/flash.js';
+import { boardInfo, releaseKey, removeTinyEntries, testAnchor, tinyEntry } from '../helpers/flash.js';
 import { run } from '../helpers/process.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -102,27 +101,6 @@ async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Pr
 }
 
 const bootLines = (e: Emulator) => (e.log().match(/console: \{"event":"boot"/g) ?? []).length;
-
-/** INFO over the host end of the line, with the real SerialPort class. */
-async function boardInfo(hostPort: string) {
-  const port = await openSerialPort(hostPort, board.flash.baud);
-  try {
-    const decoder = new SlipDecoder();
-    const got = new Promise<Uint8Array>((resolve) =>
-      port.stream.on('data', (c: Uint8Array) =>
-        decoder.push(
-          c,
-          (f) => f.type === MessageType.infoOk && resolve(f.body),
-          () => {},
-        ),
-      ),
-    );
-    port.stream.write(encodeFrame(MessageType.info));
-    return decodeInfo(await got);
-  } finally {
-    await port.close();
-  }
-}
 
 function flashCli(hostPort: string, file: string) {
   return run(process.execPath, [iosnet, 'flash', '--port', hostPort, '--board', board.id, file, '--json'], {
@@ -209,8 +187,14 @@ describe('emulated boards', () => {
     expect(Date.now() - started).toBeLessThan(out1.ms + out2.ms + 10_000);
     expect(bootLines(emu1)).toBe(1);
     expect(bootLines(emu2)).toBe(1);
-    expect(await boardInfo(line1.host)).toMatchObject({ activeSlot: 'a', activeVersion: '1.0.0-a' });
-    expect(await boardInfo(line2.host)).toMatchObject({ activeSlot: 'a', activeVersion: '1.0.0-b' });
+    expect(await boardInfo(line1.host, board.flash.baud)).toMatchObject({
+      activeSlot: 'a',
+      activeVersion: '1.0.0-a',
+    });
+    expect(await boardInfo(line2.host, board.flash.baud)).toMatchObject({
+      activeSlot: 'a',
+      activeVersion: '1.0.0-b',
+    });
   }, 180_000);
 
   it("kills an image that exceeds the board's RAM before it confirms, and keeps the previous image", async () => {
@@ -224,7 +208,7 @@ describe('emulated boards', () => {
     expect(r.stderr).toMatch(/FLASH_BOOT_FAILED: .*device exited \(SIGKILL\).*rolled back to slot a/);
     expect(emu1.log()).toMatch(new RegExp(`resident memory \\d+ MiB > --mem-mb ${board.ramMb}`));
     await waitFor(() => bootLines(emu1) >= 2, 30_000, 'the previous image to boot again');
-    expect(await boardInfo(line1.host)).toMatchObject({
+    expect(await boardInfo(line1.host, board.flash.baud)).toMatchObject({
       activeSlot: 'a',
       activeVersion: '1.0.0-a',
       staged: null,
@@ -242,7 +226,10 @@ describe('emulated boards', () => {
       new RegExp(`FLASH_BOOT_FAILED: no boot line within ${DEADLINE_MS} ms; rolled back to slot a`),
     );
     await waitFor(() => bootLines(emu2) >= 2, 30_000, 'the rollback boot');
-    expect(await boardInfo(line2.host)).toMatchObject({ activeSlot: 'a', activeVersion: '1.0.0-b' });
+    expect(await boardInfo(line2.host, board.flash.baud)).toMatchObject({
+      activeSlot: 'a',
+      activeVersion: '1.0.0-b',
+    });
 
     // Again, and cut the power while the new image is on trial: at power-on the board rolls back.
     const port = await openSerialPort(line2.host, board.flash.baud);
@@ -265,7 +252,10 @@ describe('emulated boards', () => {
     emu2 = await emulate(line2.board, join(dir, 'flash-2'), DEADLINE_MS);
     await waitFor(() => bootLines(emu2) >= 1, 30_000, 'slot a to boot after the power loss');
     expect(emu2.log()).toContain('slot b never confirmed its boot: rolled back');
-    expect(await boardInfo(line2.host)).toMatchObject({ activeSlot: 'a', activeVersion: '1.0.0-b' });
+    expect(await boardInfo(line2.host, board.flash.baud)).toMatchObject({
+      activeSlot: 'a',
+      activeVersion: '1.0.0-b',
+    });
   }, 180_000);
 
   it('at power-on falls back to the previous image when the active slot no longer verifies', async () => {
@@ -283,7 +273,10 @@ describe('emulated boards', () => {
     await waitFor(() => /fell back to slot a/.test(emu1.log()), 30_000, 'the fallback to slot a', emu1.log);
     expect(emu1.log()).toMatch(/bootloader refused slot b: IMAGE_HASH_MISMATCH/);
     expect(bootLines(emu1)).toBe(1);
-    expect(await boardInfo(line1.host)).toMatchObject({ activeSlot: 'a', activeVersion: '1.0.0-a' });
+    expect(await boardInfo(line1.host, board.flash.baud)).toMatchObject({
+      activeSlot: 'a',
+      activeVersion: '1.0.0-a',
+    });
     await stop(emu1.child);
     await stop(emu2.child);
   }, 180_000);

@@ -13,12 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBoard } from '../../boards/index.js';
 import { toHex } from '../../core/bytes.js';
-import { decodeInfo, encodeFrame, MessageType, SlipDecoder } from '../../core/serial-protocol.js';
 import { flashImage } from '../../flash-scripts/flash.js';
 import { buildImage } from '../../flash-scripts/image.js';
 import { openSerialPort } from '../../flash-scripts/serial.js';
 import { testCrypto as crypto } from '../helpers/crypto.js';
-import { otherReleaseKey, removeTinyEntries, testAnchor, tinyEntry } from '../helpers/flash.js';
+import { boardInfo, otherReleaseKey, removeTinyEntries, testAnchor, tinyEntry } from '../helpers/flash.js';
 import { run } from '../helpers/process.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -84,27 +83,6 @@ async function stopEmulator(e: Emulator, signal: NodeJS.Signals = 'SIGTERM'): Pr
     e.child.once('exit', () => resolve());
     e.child.kill(signal);
   });
-}
-
-/** INFO over the host end of the line, with the real SerialPort class. */
-async function boardInfo() {
-  const port = await openSerialPort(hostPort, 115_200);
-  try {
-    const decoder = new SlipDecoder();
-    const got = new Promise<Uint8Array>((resolve) =>
-      port.stream.on('data', (c: Uint8Array) =>
-        decoder.push(
-          c,
-          (f) => f.type === MessageType.infoOk && resolve(f.body),
-          () => {},
-        ),
-      ),
-    );
-    port.stream.write(encodeFrame(MessageType.info));
-    return decodeInfo(await got);
-  } finally {
-    await port.close();
-  }
 }
 
 beforeAll(async () => {
@@ -211,7 +189,7 @@ describe('flashing an emulated board over a pty', () => {
     expect(r.stderr).toContain('ETA');
     // The device's console comes back over the same line: Node 18 printed its boot event.
     expect(emu.log()).toMatch(/console: \{"event":"boot"/);
-    const info = await boardInfo();
+    const info = await boardInfo(hostPort, 115_200);
     expect(info).toMatchObject({ boardId: 'emu-x64', activeSlot: 'a', activeVersion: '1.0.0', staged: null });
   }, 90_000);
 
@@ -242,7 +220,7 @@ describe('flashing an emulated board over a pty', () => {
     emu = await startEmulator('emu-x64', flashDir());
     // On power-on the board boots its last good image again.
     await waitFor(() => /console: \{"event":"boot"/.test(emu.log()), 20_000, 'the reboot of slot a');
-    const info = await boardInfo();
+    const info = await boardInfo(hostPort, 115_200);
     expect(info.activeSlot).toBe('a');
     expect(info.staged?.haveBytes).toBeGreaterThan(0);
     const r = await run(
@@ -298,7 +276,7 @@ describe('flashing an emulated board over a pty', () => {
       20_000,
       'rollback boot',
     );
-    const info = await boardInfo();
+    const info = await boardInfo(hostPort, 115_200);
     expect(info).toMatchObject({ activeSlot: 'b', activeVersion: '1.1.0' });
     expect(releasePub).toBe(toHex(crypto.ed25519.getPublicKey(readReleaseSecret())));
     await stopEmulator(emu);
