@@ -149,14 +149,14 @@ export async function startGatewayNode(
   }
   const state = new LmdbChainState({ archive: config.archive }, { db, crypto, genesis, hooks });
   const chain = new StoredChain({ db, store, state, crypto, genesis, genesisHash: gHash });
-  const sampleFraction = config.consensus.sampleFraction ?? defaultConsensusOptions.sampleFraction;
+  const consensusOptions: ConsensusOptions = { ...defaultConsensusOptions, ...config.consensus };
   const mempool = createMempool(config.mempool, {
     crypto,
     chainId: genesis.chainId,
     // A peer that relays a forged transaction is dropped (the same as for any other invalid message).
     onForged: (peer) => network.penalize(peer, 'relayed a forged transaction'),
     // docs/consensus.md §5: relayed transactions are checked on admission with probability sampleFraction.
-    relaySample: relaySample(crypto, sampleFraction, crypto.randomBytes(32)),
+    relaySample: relaySample(crypto, consensusOptions.sampleFraction, crypto.randomBytes(32)),
   });
   const clock = overrides.clock ?? systemClock;
   const apiOptions: ApiOptions = { ...defaultApiOptions, ...overrides.api };
@@ -176,7 +176,6 @@ export async function startGatewayNode(
     },
   };
   const events = composeEvents(txTracker.events, metrics.events, mqttEvents, overrides.events);
-  const consensusOptions: ConsensusOptions = { ...defaultConsensusOptions, ...config.consensus };
   const participant: BeaconParticipant = new BeaconParticipant({
     crypto,
     params: genesis.params,
@@ -250,16 +249,20 @@ export async function startGatewayNode(
   };
   const apiListen = parseEndpoint(config.api.listen, 'api.listen');
   const startApi = overrides.startApi ?? ((node, listen) => startApiServer(node, listen, apiOptions));
-  let api: ApiServer;
-  try {
-    api = await startApi(partial, apiListen);
-  } catch (e) {
-    // The API port is taken (or similar): undo what was started, then report.
+  /** Stops what runs below the API, in reverse order of construction: gossip -> network -> consensus -> state -> db. */
+  const stopBelowApi = async () => {
     gossip.close();
     await network.stop();
     consensus.stop();
     await state.close();
     await db.close();
+  };
+  let api: ApiServer;
+  try {
+    api = await startApi(partial, apiListen);
+  } catch (e) {
+    // The API port is taken (or similar): undo what was started, then report.
+    await stopBelowApi();
     throw e;
   }
   if (config.mqtt) {
@@ -280,11 +283,7 @@ export async function startGatewayNode(
       );
     } catch (e) {
       await api.close();
-      gossip.close();
-      await network.stop();
-      consensus.stop();
-      await state.close();
-      await db.close();
+      await stopBelowApi();
       throw e;
     }
   }
@@ -310,11 +309,7 @@ export async function startGatewayNode(
       mqtt = undefined;
       await bridge?.close();
       await api.close();
-      gossip.close();
-      await network.stop();
-      consensus.stop();
-      await state.close();
-      await db.close();
+      await stopBelowApi();
       log.info('gateway stopped', { height: chain.height });
     },
   };
