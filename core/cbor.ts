@@ -188,7 +188,16 @@ export class CborReader {
   private arg = 0;
   private bigArg: bigint | undefined;
 
-  constructor(bytes: Uint8Array, offset = 0) {
+  /**
+   * `views`: byte strings come back as views into `bytes` instead of copies — for callers that own `bytes`
+   * and never change it (a gateway's mempool decodes its own copy of each transaction so: one allocation per
+   * transaction instead of one per field).
+   */
+  constructor(
+    bytes: Uint8Array,
+    offset = 0,
+    private readonly views = false,
+  ) {
     this.bytes = bytes;
     this.pos = offset;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -285,13 +294,18 @@ export class CborReader {
     return this.bigArg ?? BigInt(this.arg);
   }
 
-  /** Byte string, copied out of the input (callers may keep it after the input buffer is reused). */
+  /** Byte string, copied out of the input (callers may keep it after the input buffer is reused), or a view (`views`). */
   bytesField(field: string, bound?: LengthBound): Uint8Array {
     const start = this.readHead(field);
     this.expectMajor(field, MAJOR_BYTES, start);
     const n = this.arg;
     this.need(n, field);
     checkLength(field, n, bound, start);
+    if (this.views) {
+      const view = this.bytes.subarray(this.pos, this.pos + n);
+      this.pos += n;
+      return view;
+    }
     // A copy that owns its memory: on a Node Buffer, slice() is a view into the input.
     const out = new Uint8Array(n);
     out.set(this.bytes.subarray(this.pos, this.pos + n));
@@ -333,6 +347,25 @@ export class CborReader {
     if (this.major !== MAJOR_SIMPLE || this.arg === 22)
       fail('DECODE_UNEXPECTED_TYPE', field, start, 'expected bool');
     return this.arg === 21;
+  }
+
+  /**
+   * Skips one well-formed item (the same canonical, definite-length subset the typed readers accept, at most
+   * `maxDepth` arrays deep) without decoding it: for callers that only need where an item ends.
+   */
+  skip(field: string, maxDepth = 16): void {
+    const start = this.readHead(field);
+    const major = this.major;
+    const n = this.arg;
+    if (major === MAJOR_BYTES || major === MAJOR_TEXT) {
+      this.need(n, field);
+      this.pos += n;
+    } else if (major === MAJOR_ARRAY) {
+      if (maxDepth <= 0) fail('DECODE_TOO_DEEP', field, start, 'nesting too deep');
+      if (n > this.remaining)
+        fail('DECODE_TRUNCATED', field, start, `array of ${n} items in ${this.remaining} bytes`);
+      for (let i = 0; i < n; i++) this.skip(field, maxDepth - 1);
+    }
   }
 
   /** Consumes a null if one is next; returns whether it did. */

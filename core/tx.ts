@@ -402,10 +402,17 @@ export function decodeTx(bytes: Uint8Array): Transaction {
   return tx;
 }
 
-/** Decode plus id, hashing the body's bytes in place (no re-encode): the gateway's hot path. */
-export function parseTx(crypto: Crypto, bytes: Uint8Array): { tx: Transaction; id: Uint8Array } {
+/**
+ * Decode plus id, hashing the body's bytes in place (no re-encode): the gateway's hot path. `views`: the
+ * transaction's byte fields are views into `bytes`, which the caller owns and never changes.
+ */
+export function parseTx(
+  crypto: Crypto,
+  bytes: Uint8Array,
+  views = false,
+): { tx: Transaction; id: Uint8Array } {
   assertMaxSize(bytes, MAX_TX_BYTES, 'tx');
-  const r = new CborReader(bytes);
+  const r = new CborReader(bytes, 0, views);
   const { tx, bodyBytes } = readTx(r);
   r.end('tx');
   return { tx, id: txIdOfBody(crypto, bodyBytes) };

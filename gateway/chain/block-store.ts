@@ -11,7 +11,7 @@
  * index pruned at the tail cost 4.6 MB for 40,000 entries in the storage benchmark (B-tree pages left
  * ~half empty by the deletes, measured); the prefixes of the same blocks take 0.33 MB.
  */
-import { type ParsedBlock, parseBlock } from '../../core/block.js';
+import { blockHeaderOf, type ParsedBlock, parseBlock } from '../../core/block.js';
 import { equalBytes } from '../../core/bytes.js';
 import { type Committee, committeeHash, decodeCommittee, encodeCommittee } from '../../core/committee.js';
 import type { Crypto } from '../../core/crypto.js';
@@ -166,7 +166,8 @@ export class LmdbBlockStore implements BlockStore {
   }
 
   getHeader(height: number): BlockHeader | undefined {
-    return this.getBlock(height)?.block.header;
+    const bytes = this.getBlockBytes(height);
+    return bytes === undefined ? undefined : blockHeaderOf(bytes);
   }
 
   getCertificate(height: number): FinalityCertificate | undefined {

@@ -370,7 +370,17 @@ export class ConsensusEngine {
     );
     const bytes = encodeProposal({ blockBytes: parsed.bytes, view, polView, polCertificate, signature });
     this.deps.network.broadcast({ type: 'proposal', bytes });
-    this.onProposal('self', bytes);
+    // Our own proposal as decodeProposal would give it, without decoding the block we just built.
+    this.acceptProposal('self', {
+      block: parsed.block,
+      blockBytes: parsed.bytes,
+      blockId: parsed.blockId,
+      txIds: parsed.txIds,
+      view,
+      polView,
+      polCertificate,
+      signature,
+    });
     if (this.deps.byzantine === 'equivocate' && polView < 0) this.equivocate(view, parsed);
   }
 
@@ -439,13 +449,23 @@ export class ConsensusEngine {
   }
 
   private onProposal(from: string, bytes: Uint8Array): void {
-    const p = decodeProposal(this.deps.crypto, bytes, this.opts.maxBlockBytes + 4096);
+    const { mempool } = this.deps;
+    // The block's transactions this node holds with the same bytes are taken from its pool, not decoded again.
+    const p = decodeProposal(this.deps.crypto, bytes, this.opts.maxBlockBytes + 4096, (id, txBytes) => {
+      const pending = mempool.get(id);
+      return pending !== undefined && equalBytes(pending.bytes, txBytes) ? pending.tx : undefined;
+    });
+    this.acceptProposal(from, p);
+  }
+
+  private acceptProposal(from: string, p: Proposal): void {
     const r = this.round;
     if (p.block.header.height !== r.height) return;
     if (p.view > r.view + this.opts.maxViewAhead) return;
     const proposer = this.proposerOf(p.view);
     const key = r.committee.keys[proposer]!;
     if (
+      from !== 'self' &&
       !this.deps.crypto.bls.verify(
         p.signature,
         proposalMessage(this.deps.crypto, p.blockId, p.view, p.polView),

@@ -11,7 +11,7 @@
  *   signature = BLS by committee member `voter` over voteMessage(phase, view, blockId). A commit vote for the
  *   block that closes a state block interval also carries the member's signature of that state block's id.
  */
-import { type Block, readBlock } from '../../core/block.js';
+import { type Block, type KnownTxs, readBlock } from '../../core/block.js';
 import { CborReader, CborWriter } from '../../core/cbor.js';
 import type { Crypto } from '../../core/crypto.js';
 import { invalidValue } from '../../core/errors.js';
@@ -88,11 +88,17 @@ export function encodeProposal(p: Omit<Proposal, 'block' | 'blockId' | 'txIds'>)
   return w.finish();
 }
 
-export function decodeProposal(crypto: Crypto, bytes: Uint8Array, maxBytes: number): Proposal {
+/** `known`: transactions this node holds decoded (its mempool), taken instead of decoding them again. */
+export function decodeProposal(
+  crypto: Crypto,
+  bytes: Uint8Array,
+  maxBytes: number,
+  known?: KnownTxs,
+): Proposal {
   assertMaxSize(bytes, maxBytes, 'proposal');
   const r = new CborReader(bytes);
   readEnvelope(r, ObjectType.proposal, 5);
-  const { block, bytes: blockBytes, blockId, txIds } = readBlock(crypto, r);
+  const { block, bytes: blockBytes, blockId, txIds } = readBlock(crypto, r, known);
   const view = r.uint('proposal.view', MAX_VIEW);
   const polView = r.uint('proposal.polView', MAX_VIEW) - 1;
   if (polView >= view) invalidValue('proposal.polView', 'must be below the view');

@@ -62,6 +62,9 @@ export interface StateDependencies {
 }
 
 /** Hooks of a node that runs no consensus rules (tools, tests): system transactions are refused. */
+/** Entries (keys read) after which the shared read overlay starts afresh (each ~ a few hundred bytes). */
+const READ_VIEW_MAX_ENTRIES = 65_536;
+
 export const noSystemHooks: SystemHooks = {
   initGenesis() {},
   beginBlock() {},
@@ -88,6 +91,8 @@ export class LmdbChainState implements ChainState, ParentState {
   private checkpointRoot: TrieRoot = null;
   private previousRoot: TrieRoot | undefined;
   private generation = 0;
+  private readView: Overlay | undefined;
+  private readViewGeneration = -1;
   private closed = false;
 
   constructor(options: Partial<StateOptions>, deps: StateDependencies) {
@@ -187,9 +192,26 @@ export class LmdbChainState implements ChainState, ParentState {
 
   // ---- StateReader ----
 
-  /** A fresh overlay per read: overlays cache what they read, and the committed state moves on. */
+  /**
+   * One read overlay per committed state, shared by every read until the next commit: an overlay caches
+   * what it read (decoded), so a mempool that checks thousands of transactions of a few hundred senders
+   * between two blocks decodes each account once. It used to be a fresh overlay per read — its map, its
+   * arena's first 64 KiB chunk and a decode for every admission: most of the gateway's garbage under load
+   * (measured, docs/benchmarks.md). Started afresh past READ_VIEW_MAX_ENTRIES so that reads of ever new
+   * keys cannot grow it without bound between two commits.
+   */
   private get view(): Overlay {
-    return new Overlay(this.latest, this.hasher, this);
+    let v = this.readView;
+    if (
+      v === undefined ||
+      this.readViewGeneration !== this.generation ||
+      v.entries.size >= READ_VIEW_MAX_ENTRIES
+    ) {
+      v = new Overlay(this.latest, this.hasher, this);
+      this.readView = v;
+      this.readViewGeneration = this.generation;
+    }
+    return v;
   }
 
   get height(): number {

@@ -3,14 +3,15 @@
  * loopback, TCP peer network, LMDB on disk), under open-loop transfer load signed before the measured window.
  *
  *   npm run bench:chain -- --json [--validators 4] [--offered 6000] [--seconds 12] [--senders 512]
- *                                [--block-interval 100] [--sample-fraction 1] [--tick-ms 50]
+ *                                [--block-interval 100] [--sample-fraction 1] [--tick-ms 50] [--peak-only]
  *
  * Phase 1 (peak): transfers are offered at `--offered` tx/s, spread over the gateways by POST /txs/batch
  * every tick (`--tick-ms`) whatever the gateways answer (open loop); finalizedTxPerSec = transactions in blocks finalized
  * during the window (the counter iosnet_finalized_txs_total of gateway 0) / window length.
  * Phase 2 (latency): the same at half the measured peak; the gateways time each transaction they admitted
  * from submission to grade 1 (in a league member's valid proposal) and grade 2 (final), and report
- * percentiles over the phase (GET /status?latencySince=).
+ * percentiles over the phase (GET /status?latencySince=). `--peak-only` skips phase 2 (e.g. to profile the peak
+ * alone with IOSNET_BENCH_CPU_PROF=DIR); its latency fields are then null.
  * verifyCeilingTxPerSec = native Ed25519 verifies/s on one core x cores / validators, measured in this run:
  * the rate if every validator verified every signature and did nothing else.
  * The last line is one JSON object.
@@ -19,6 +20,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toHex } from '../../core/bytes.js';
+import { IosnetError } from '../../core/errors.js';
 import { DEFAULT_CHAIN_PARAMS } from '../../core/genesis.js';
 import { addressOf } from '../../core/identity.js';
 import { IOST_UNIT } from '../../core/token.js';
@@ -123,6 +125,25 @@ async function finalizedTxs(client: GatewayClient): Promise<number> {
   return line ? Number(line.split(' ')[1]) : 0;
 }
 
+function describe(e: unknown): string {
+  return e instanceof Error
+    ? `${e.message}${e.cause instanceof Error ? ` (${e.cause.message})` : ''}`
+    : String(e);
+}
+
+async function submitWithRetry(client: GatewayClient, txs: readonly Uint8Array[]) {
+  try {
+    return await client.submitBatch(txs);
+  } catch (e) {
+    if (!(e instanceof IosnetError) || e.code !== 'GATEWAY_UNREACHABLE') throw e;
+    retried++;
+    return client.submitBatch(txs);
+  }
+}
+
+/** Batches sent a second time after their connection failed. */
+let retried = 0;
+
 /** Offers `batches` (one per tick, one sub-batch per gateway) open loop; returns admitted/refused counts. */
 async function offer(
   clients: readonly GatewayClient[],
@@ -142,14 +163,19 @@ async function offer(
     for (const [g, txs] of perGateway.entries()) {
       if (txs.length === 0) continue;
       pending.push(
-        clients[g]!.submitBatch(txs).then(
+        // A batch whose connection failed (e.g. ECONNRESET: a keep-alive socket the gateway closed while it
+        // was busy) is sent once more, as a client would: a lost batch leaves nonce gaps that strand the rest
+        // of its senders' transactions and would turn the run into a measurement of the gaps.
+        submitWithRetry(clients[g]!, txs).then(
           (results) => {
             for (const r of results) {
-              if ('error' in r) refused++;
+              // A duplicate only on a batch sent twice: the first attempt got it in before the reset.
+              if ('error' in r && r.error.code !== 'MEMPOOL_DUPLICATE') refused++;
               else admitted++;
             }
           },
-          () => {
+          (e: unknown) => {
+            if (failed === 0) log(`a batch failed: ${describe(e)}`);
             failed += txs.length;
           },
         ),
@@ -282,9 +308,11 @@ async function main(): Promise<void> {
     // Throughput: the load's transactions finalized from the first send until every mempool is empty again
     // (or 120 s), over that time. When the offered rate is above capacity this is the capacity.
     const before = await finalizedTxs(clients[0]!);
+    const heightBefore = (await clients[0]!.status()).finalizedHeight;
     const cpuBefore = procs.map((p) => cpuMsOf(p.pid));
     const benchCpuBefore = process.cpuUsage();
     const t0 = performance.now();
+    const peakStartUs = process.hrtime.bigint() / 1000n;
     const peakOffer = await offer(clients, peakBatches);
     const sendSeconds = (performance.now() - t0) / 1000;
     let drained = false;
@@ -298,6 +326,9 @@ async function main(): Promise<void> {
       await sleep(50);
     }
     const peakSeconds = (performance.now() - t0) / 1000;
+    // The peak's bounds on the monotonic clock V8's CPU profiles time their samples with (µs), to cut them out.
+    if (profDir) log(`peak window (monotonic µs): ${peakStartUs}..${process.hrtime.bigint() / 1000n}`);
+    const peakHeights = (await clients[0]!.status()).finalizedHeight - heightBefore;
     const finalizedTxPerSec = finalizedInPeak / peakSeconds;
     // Where the machine's CPU went in the peak phase, per finalized transaction (all threads of each process).
     const gatewayCpuUsPerTx = procs.map((p, i) =>
@@ -306,11 +337,12 @@ async function main(): Promise<void> {
     const benchCpu = process.cpuUsage(benchCpuBefore);
     const loadCpuUsPerTx = Math.round((benchCpu.user + benchCpu.system) / Math.max(1, finalizedInPeak));
     log(
-      `CPU per finalized tx: gateways ${gatewayCpuUsPerTx.join(', ')} µs; load generator ${loadCpuUsPerTx} µs`,
+      `CPU per finalized tx: gateways ${gatewayCpuUsPerTx.join(', ')} µs; load generator ${loadCpuUsPerTx} µs; ` +
+        `${peakHeights} heights (${(peakHeights / peakSeconds).toFixed(1)}/s, ${Math.round(finalizedInPeak / Math.max(1, peakHeights))} tx per block)`,
     );
     log(
       `peak: offered ${OFFERED}/s for ${SECONDS} s; sent in ${sendSeconds.toFixed(1)} s (${peakOffer.lateTicks} late ticks), ` +
-        `admitted ${peakOffer.admitted}, refused ${peakOffer.refused}, failed ${peakOffer.failed}; ` +
+        `admitted ${peakOffer.admitted}, refused ${peakOffer.refused}, failed ${peakOffer.failed} (${retried} batches retried); ` +
         `${finalizedInPeak} finalized in ${peakSeconds.toFixed(1)} s${drained ? '' : ' (not all final after 120 s)'} = ${Math.round(finalizedTxPerSec)} tx/s`,
     );
     // Resynchronize nonces: refused transactions left gaps.
@@ -319,10 +351,13 @@ async function main(): Promise<void> {
 
     // Phase 2: latency at half the measured peak.
     const halfRate = Math.max(10, Math.floor(finalizedTxPerSec / 2));
-    const latencyBatches = presign(chainId, senders, nonces, halfRate, SECONDS, clients.length);
+    const peakOnly = process.argv.includes('--peak-only');
+    const latencyBatches = peakOnly
+      ? []
+      : presign(chainId, senders, nonces, halfRate, SECONDS, clients.length);
     const since = Date.now();
     const latOffer = await offer(clients, latencyBatches);
-    await sleep(3000);
+    if (!peakOnly) await sleep(3000);
     const grade1: number[] = [];
     const grade2p50: number[] = [];
     const grade2p99: number[] = [];
@@ -350,6 +385,8 @@ async function main(): Promise<void> {
       ratioToCeiling: Math.round((finalizedTxPerSec / ceiling) * 1000) / 1000,
       gatewayCpuUsPerTx,
       loadCpuUsPerTx,
+      peakHeightsPerSec: Math.round((peakHeights / peakSeconds) * 10) / 10,
+      peakTxPerBlock: Math.round(finalizedInPeak / Math.max(1, peakHeights)),
       latencyPhaseTxPerSec: halfRate,
       grade1P50Ms: med(grade1),
       grade2P50Ms: med(grade2p50),

@@ -9,7 +9,15 @@ import { Encoder } from 'cbor-x';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { concatBytes, fromHex, toHex } from '../../../core/bytes.js';
-import { CborReader, type CborValue, CborWriter, decodeCbor, encodeCbor } from '../../../core/cbor.js';
+import {
+  CborReader,
+  type CborValue,
+  CborWriter,
+  decodeCbor,
+  encodeCbor,
+  readCborValue,
+  writeCborValue,
+} from '../../../core/cbor.js';
 import { DecodeError } from '../../../core/errors.js';
 
 type VectorValue = null | boolean | number | string | VectorValue[] | { $bytes: string } | { $u64: string };
@@ -283,6 +291,45 @@ describe('typed reads (CborReader)', () => {
     expect(r.uint('x')).toBe(2 ** 32);
     expect(r.bytesField('y', 1)).toEqual(Uint8Array.of(1));
     r.end();
+  });
+});
+
+describe('skip (CborReader)', () => {
+  it('steps over one item of any accepted kind and lands where a full read would', () => {
+    const items: CborValue[] = [
+      0,
+      23,
+      24,
+      65_536,
+      2n ** 40n,
+      Uint8Array.of(1, 2, 3),
+      'üb',
+      true,
+      null,
+      [1, [2, [3]], 'x'],
+    ];
+    const w = new CborWriter();
+    for (const v of items) writeCborValue(w, v);
+    const bytes = w.finish();
+    const skipper = new CborReader(bytes);
+    const reader = new CborReader(bytes);
+    for (const _ of items) {
+      skipper.skip('x');
+      readCborValue(reader, 'x');
+      expect(skipper.pos).toBe(reader.pos);
+    }
+    skipper.end();
+  });
+
+  it('refuses what the typed reads refuse: truncation, indefinite lengths, maps, floats, deep nesting', () => {
+    expect(decodeError(() => new CborReader(fromHex('430102')).skip('x')).code).toBe('DECODE_TRUNCATED');
+    expect(decodeError(() => new CborReader(fromHex('830102')).skip('x')).code).toBe('DECODE_TRUNCATED');
+    expect(decodeError(() => new CborReader(fromHex('9f01ff')).skip('x')).code).toBe('DECODE_UNSUPPORTED');
+    expect(decodeError(() => new CborReader(fromHex('a10102')).skip('x')).code).toBe('DECODE_UNSUPPORTED');
+    expect(decodeError(() => new CborReader(fromHex('f93c00')).skip('x')).code).toBe('DECODE_UNSUPPORTED');
+    expect(decodeError(() => new CborReader(fromHex('1817')).skip('x')).code).toBe('DECODE_NON_CANONICAL');
+    const deep = new Uint8Array(40).fill(0x81);
+    expect(decodeError(() => new CborReader(deep).skip('x')).code).toBe('DECODE_TOO_DEEP');
   });
 });
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { crossTxIdOf } from '../../../core/atomix.js';
-import { encodeBlock, parseBlock } from '../../../core/block.js';
+import { blockHeaderOf, encodeBlock, parseBlock } from '../../../core/block.js';
 import { concatBytes, equalBytes, fromHex, toHex } from '../../../core/bytes.js';
 import { hasSupermajority } from '../../../core/committee.js';
 import { DecodeError, IosnetError, VerifyError } from '../../../core/errors.js';
@@ -36,6 +36,15 @@ import {
   toJsonValue,
 } from '../../helpers/objects.js';
 import { makeTx, TX_KINDS } from '../../helpers/tx.js';
+
+/** Where `needle` starts in `hay` (-1 if absent). */
+function indexOf(hay: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let k = 0; k < needle.length; k++) if (hay[i + k] !== needle[k]) continue outer;
+    return i;
+  }
+  return -1;
+}
 
 const vectorDir = new URL('../../vectors/objects/', import.meta.url);
 function loadVectors(kind: ObjectKind): ObjectVectorFile {
@@ -220,6 +229,61 @@ describe('blocks', () => {
     expect(toHex(parsed.blockId)).toBe(toHex(blockId));
     expect(parsed.txIds.map(toHex)).toEqual(txIds.map(toHex));
     CODECS.block.verify!(parsed.block);
+  });
+
+  it("encodeBlock with the transactions' own encodings gives the same bytes", () => {
+    const tc = makeCommittee();
+    const txs = [makeTx('transfer').tx, makeTx('review').tx, makeTx('registerDevice').tx];
+    const { block } = makeBlock(tc, txs);
+    expect(toHex(encodeBlock(block, txs.map(encodeTx)))).toBe(toHex(encodeBlock(block)));
+    expect(() => encodeBlock(block, [encodeTx(txs[0]!)])).toThrow(RangeError);
+  });
+
+  it('blockHeaderOf reads the header alone', () => {
+    const tc = makeCommittee();
+    const { block } = makeBlock(tc, [makeTx('transfer').tx]);
+    const bytes = encodeBlock(block);
+    expect(blockHeaderOf(bytes)).toEqual(parseBlock(testCrypto, bytes).block.header);
+    expect((thrown(() => blockHeaderOf(bytes.subarray(0, 20))) as DecodeError).code).toBe('DECODE_TRUNCATED');
+  });
+
+  it('parseBlock takes known transactions with the same bytes instead of decoding them, and only those', () => {
+    const tc = makeCommittee();
+    const a = makeTx('transfer');
+    const b = makeTx('review');
+    const { block } = makeBlock(tc, [a.tx, b.tx]);
+    const bytes = encodeBlock(block);
+    const plain = parseBlock(testCrypto, bytes);
+    // A pool holding `a` decoded (an object of its own) and, under b's id, other bytes: a forged copy.
+    const held = { ...a.tx };
+    const forged = encodeTx({ ...b.tx, signatures: [new Uint8Array(64).fill(9)] });
+    const asked: string[] = [];
+    const parsed = parseBlock(testCrypto, bytes, (id, txBytes) => {
+      asked.push(toHex(id));
+      if (toHex(id) === toHex(plain.txIds[0]!) && equalBytes(txBytes, encodeTx(a.tx))) return held;
+      if (toHex(id) === toHex(plain.txIds[1]!) && equalBytes(txBytes, forged)) return { ...b.tx };
+      return undefined;
+    });
+    expect(asked).toEqual(plain.txIds.map(toHex));
+    expect(parsed.block.txs[0]).toBe(held);
+    expect(parsed.block.txs[1]).not.toBe(b.tx);
+    expect(parsed.block.txs[1]).toEqual(plain.block.txs[1]);
+    expect(parsed.txIds.map(toHex)).toEqual(plain.txIds.map(toHex));
+    expect(toHex(parsed.bytes)).toBe(toHex(bytes));
+  });
+
+  it('parseBlock with known transactions still reports a malformed transaction', () => {
+    const tc = makeCommittee();
+    const { block } = makeBlock(tc, [makeTx('transfer').tx]);
+    const bytes = encodeBlock(block);
+    const tx = encodeTx(block.txs[0]!);
+    const at = indexOf(bytes, tx);
+    const bad = new Uint8Array(bytes);
+    bad[at + tx.length - 65] = 0x5f; // the signature's byte-string head becomes an indefinite length
+    const plainError = thrown(() => parseBlock(testCrypto, bad)) as DecodeError;
+    const knownError = thrown(() => parseBlock(testCrypto, bad, () => undefined)) as DecodeError;
+    expect(knownError.code).toBe(plainError.code);
+    expect(knownError.message).toBe(plainError.message);
   });
 
   it('[core bug] a block cannot carry a transaction larger than MAX_TX_BYTES', () => {
