@@ -16,15 +16,13 @@ import {
   decodeSlotText,
   decodeU32,
   encodeBegin,
-  encodeDataFrame,
-  encodeFrame,
   FlashError,
   type Frame,
   MessageType,
   SLIP_END,
-  SlipDecoder,
 } from '../core/serial-protocol.js';
-import { decodeImage, ImageError, imageSigningMessage } from './image-format.js';
+import { decodeImageView, ImageError, imageSigningMessage } from './image-format.js';
+import { encodeDataFrame, encodeFrame, FrameDecoder } from './native-framing.js';
 
 export interface FlashProgress {
   readonly sentBytes: number;
@@ -63,7 +61,7 @@ export interface FlashResult {
 
 /** Frames from the port, awaited one at a time; CONSOLE frames go to onConsole, never to a waiter. */
 export class FrameLink {
-  private readonly decoder = new SlipDecoder();
+  private readonly decoder = new FrameDecoder();
   private queue: Frame[] = [];
   private waiter: ((f: Frame) => void) | undefined;
   private readonly onData = (chunk: Uint8Array) =>
@@ -151,7 +149,7 @@ export async function flashImage(opts: FlashOptions): Promise<FlashResult> {
   const timeoutMs = opts.timeoutMs ?? 3_000;
   const started = Date.now();
   // Local checks first: nothing is sent for an image that cannot be right.
-  const decoded = decodeImage(image);
+  const decoded = decodeImageView(image);
   if (decoded.manifest.boardId !== opts.boardId) {
     throw new FlashError(
       'FLASH_WRONG_BOARD',
@@ -211,11 +209,16 @@ export async function flashImage(opts: FlashOptions): Promise<FlashResult> {
         signature: decoded.signature,
       }),
     );
-    const resumedFrom = decodeU32(
-      (await expect(link, MessageType.beginOk, 'BEGIN', timeoutMs, opts.signal)).body,
-      'BEGIN_OK',
+    const resumedFrom = await sendData(
+      link,
+      opts,
+      info,
+      expectedResume(info, image.length, imageSha256),
+      () =>
+        expect(link, MessageType.beginOk, 'BEGIN', timeoutMs, opts.signal).then((f) =>
+          decodeU32(f.body, 'BEGIN_OK'),
+        ),
     );
-    await sendData(link, opts, info, resumedFrom);
     link.send(MessageType.end);
     // END_OK names the slot and the sha256 of the whole image the board wrote there (protocol v2: it
     // replaces the VERIFY round trip of v1).
@@ -243,10 +246,31 @@ export async function flashImage(opts: FlashOptions): Promise<FlashResult> {
 }
 
 /**
- * Go-back-N: up to `window` chunks in flight; ACK n = the board holds [0, n); NAK n = resend from n. Frames are
- * written as soon as the window allows, never waiting for each ACK.
+ * Where the board will resume this image, from INFO_OK (docs/flashing.md §5, "DATA behind BEGIN"): the bytes
+ * it holds of this same image, else 0. Undefined when it holds part of another image: BEGIN replaces that
+ * transfer, and DATA must not reach the board before it has (a board that refuses BEGIN keeps it).
  */
-async function sendData(link: FrameLink, opts: FlashOptions, info: BoardInfo, from: number): Promise<void> {
+function expectedResume(info: BoardInfo, size: number, imageSha256: Uint8Array): number | undefined {
+  const s = info.staged;
+  if (!s || s.haveBytes >= s.imageSize) return 0;
+  if (s.imageSize === size && equalBytes(s.imageSha256, imageSha256)) return s.haveBytes;
+  return undefined;
+}
+
+/**
+ * Go-back-N: up to `window` chunks in flight; ACK n = the board holds [0, n); NAK n = resend from n. Frames are
+ * written as soon as the window allows, never waiting for each ACK. The first window goes out right behind
+ * BEGIN, from `expected`, without waiting for BEGIN_OK (a round trip, ~2-3 ms of a ~40 ms session here,
+ * measured); BEGIN_OK's offset is what counts: when it differs, the host goes back to it as on a NAK.
+ * Resolves with BEGIN_OK's offset once every byte is acknowledged.
+ */
+async function sendData(
+  link: FrameLink,
+  opts: FlashOptions,
+  info: BoardInfo,
+  expected: number | undefined,
+  beginOk: () => Promise<number>,
+): Promise<number> {
   const { image } = opts;
   const chunk = Math.max(1, Math.min(info.maxChunkBytes, DEFAULT_CHUNK_BYTES));
   const window = Math.max(1, Math.min(info.window, DEFAULT_WINDOW));
@@ -254,9 +278,8 @@ async function sendData(link: FrameLink, opts: FlashOptions, info: BoardInfo, fr
   // Time-based, not a retransmit count: on a loaded machine (load average 11 on 2 cores, measured) the
   // board can be starved for seconds without anything being wrong with the line.
   const stallTimeoutMs = opts.stallTimeoutMs ?? 15_000;
-  let acked = from;
-  let next = from;
-  let lastProgress = Date.now();
+  let acked = expected ?? 0;
+  let next = acked;
   const pump = () => {
     while (next < image.length && next - acked < window * chunk) {
       const end = Math.min(next + chunk, image.length);
@@ -264,6 +287,14 @@ async function sendData(link: FrameLink, opts: FlashOptions, info: BoardInfo, fr
       next = end;
     }
   };
+  if (expected !== undefined) pump();
+  // The board answers in order: anything before BEGIN_OK (stale ACKs of an earlier session) is skipped.
+  const from = await beginOk();
+  if (from !== expected) {
+    acked = from;
+    next = from;
+  }
+  let lastProgress = Date.now();
   opts.onProgress?.({ sentBytes: acked, totalBytes: image.length, resumedFrom: from });
   pump();
   while (acked < image.length) {
@@ -298,4 +329,5 @@ async function sendData(link: FrameLink, opts: FlashOptions, info: BoardInfo, fr
     }
     pump();
   }
+  return from;
 }

@@ -4,7 +4,6 @@
  * and writes bytes on any Duplex (a SerialPort on a pty, or an in-memory pair in unit tests).
  */
 import type { Duplex } from 'node:stream';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { equalBytes, fromHex, toHex } from '../../core/bytes.js';
 import type { Crypto } from '../../core/crypto.js';
 import { IosnetError } from '../../core/errors.js';
@@ -14,7 +13,6 @@ import {
   decodeBegin,
   decodeData,
   encodeErrorBody,
-  encodeFrame,
   encodeInfo,
   encodeSlotText,
   encodeU32,
@@ -22,25 +20,25 @@ import {
   isDeviceCommand,
   MessageType,
   PROTOCOL_VERSION,
-  SlipDecoder,
 } from '../../core/serial-protocol.js';
 import { encodeImageHeader, verifyManifest } from '../../flash-scripts/image-format.js';
+import { encodeFrame, FrameDecoder } from '../../flash-scripts/native-framing.js';
+import { createSha256Stream, type Sha256Stream } from './boot-rom.js';
 import type { FlashStore, SlotName, StagedImage } from './flash-store.js';
-
-type Sha256 = ReturnType<typeof sha256.create>;
 
 /**
  * The staged image's hashes, fed while DATA arrives: the whole image (checked against BEGIN's imageSha256,
  * returned in END_OK) and its payload (checked against the signed manifest). Re-reading and hashing the slot
  * at END and again at VERIFY took three passes of the board's sha256 over the image (noble, ~3-15 ms each
  * here) on the critical path (measured). The bootloader still re-reads and re-verifies the slot before
- * every boot, so a bad write to flash is caught before it runs. Noble's streaming sha256: the portable
- * crypto the board has (the Crypto interface is one-shot), so both give the same digests.
+ * every boot, so a bad write to flash is caught before it runs. The streaming sha256 is the boot ROM's
+ * (boot-rom.ts: native, as a board's bootloader hashes; noble's took ~5 ms per pass over the image here,
+ * two passes per image, on the line's critical path: measured).
  */
 interface StagedHashes {
   readonly staging: StagedImage;
-  readonly image: Sha256;
-  readonly payload: Sha256;
+  readonly image: Sha256Stream;
+  readonly payload: Sha256Stream;
   /** Where the payload's content starts in the image, and the canonical bytes before it. */
   readonly header: Uint8Array;
   /** The image's first header.length bytes as received (compared with `header` when all are here). */
@@ -49,6 +47,9 @@ interface StagedHashes {
   /** Bytes fed so far (== staging.have while the transfer runs). */
   at: number;
 }
+
+/** Stands for a frame that failed its CRC or framing among held frames (it is NAKed in its turn). */
+const BAD_FRAME: Frame = { type: -1, body: new Uint8Array(0) };
 
 export type BootResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
@@ -66,7 +67,7 @@ export interface BoardProtocolOptions {
 
 export class BoardProtocol {
   private readonly opts: BoardProtocolOptions;
-  private readonly decoder = new SlipDecoder();
+  private readonly decoder = new FrameDecoder();
   private stream: Duplex | undefined;
   /** The `have` value a NAK was last sent for: one NAK per gap, not one per out-of-order frame. */
   private nakedAt = -1;
@@ -77,6 +78,14 @@ export class BoardProtocol {
    */
   private committing: { readonly staging: StagedImage; readonly done: Promise<void> } | undefined;
   private hashes: StagedHashes | undefined;
+  /**
+   * Frames that arrived after a BEGIN or VERIFY that waits for a commit: handled in arrival order once it
+   * settles. A host streams DATA right behind BEGIN (§5), so handling them first would match them against
+   * the transfer being committed.
+   */
+  private held: Frame[] | undefined;
+  /** The last BEGIN was refused: DATA streamed behind it is dropped unanswered until the next BEGIN (§5). */
+  private beginRefused = false;
 
   constructor(opts: BoardProtocolOptions) {
     this.opts = opts;
@@ -111,6 +120,8 @@ export class BoardProtocol {
   }
 
   private onBadFrame() {
+    if (this.held) return void this.held.push(BAD_FRAME);
+    if (this.beginRefused) return;
     const s = this.opts.store.env.staging;
     if (s && !s.complete) this.nak(s.have);
   }
@@ -122,15 +133,20 @@ export class BoardProtocol {
   }
 
   private onFrame(f: Frame) {
-    const retry = () => this.onFrame(f);
+    if (this.held) return void this.held.push(f);
     try {
       switch (f.type) {
         case MessageType.info:
           return this.onInfo();
         case MessageType.begin:
         case MessageType.verify:
-          // Both need the staged image settled (written, checked, recorded): wait for its commit.
-          if (this.committing) return void this.committing.done.then(retry, retry);
+          // Both need the staged image settled (written, checked, recorded): wait for its commit, and hold
+          // what follows.
+          if (this.committing) {
+            this.held = [f];
+            const release = () => this.releaseHeld();
+            return void this.committing.done.then(release, release);
+          }
           return f.type === MessageType.begin ? this.onBegin(f.body) : this.onVerify();
         case MessageType.data:
           return this.onData(f.body);
@@ -148,6 +164,18 @@ export class BoardProtocol {
       }
     } catch (err) {
       this.fault(err);
+    }
+  }
+
+  private releaseHeld(): void {
+    const frames = this.held ?? [];
+    this.held = undefined;
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i]!;
+      if (f === BAD_FRAME) this.onBadFrame();
+      else this.onFrame(f);
+      // It waits again (another commit): the rest stay behind it, in order.
+      if (this.held) return void (this.held as Frame[]).push(...frames.slice(i + 1));
     }
   }
 
@@ -176,6 +204,8 @@ export class BoardProtocol {
 
   private onBegin(body: Uint8Array) {
     const { store, crypto } = this.opts;
+    // Cleared just before BEGIN_OK: any refusal below (an ERROR answer or a throw) leaves it set.
+    this.beginRefused = true;
     const req = decodeBegin(body);
     if (this.booting) return this.error('FLASH_BUSY', 'a boot is in progress');
     if (req.imageSize > store.slotBytes) {
@@ -217,8 +247,8 @@ export class BoardProtocol {
       // A new transfer, or a resume after a power loss: hash what the slot holds so far (once).
       this.hashes = {
         staging,
-        image: sha256.create(),
-        payload: sha256.create(),
+        image: createSha256Stream(),
+        payload: createSha256Stream(),
         header,
         received: new Uint8Array(header.length),
         payloadSha256: manifest.sha256,
@@ -227,6 +257,7 @@ export class BoardProtocol {
       if (staging.have > 0) this.feed(store.read(staging.slot, staging.have), 0);
     }
     this.nakedAt = -1;
+    this.beginRefused = false;
     this.send(MessageType.beginOk, encodeU32(staging.have));
   }
 
@@ -242,6 +273,8 @@ export class BoardProtocol {
 
   private onData(body: Uint8Array) {
     const { store } = this.opts;
+    // The host streamed it behind a BEGIN that was refused: that ERROR was the answer.
+    if (this.beginRefused) return;
     const s = store.env.staging;
     if (!s) return this.error('FLASH_NO_TRANSFER', 'DATA without a BEGIN');
     const { offset, bytes } = decodeData(body);
@@ -290,7 +323,9 @@ export class BoardProtocol {
       store.persist();
       throw err;
     }
-    const done = store.completeStaged();
+    // Started after the caller's last ACK is written: the syncs it queues on the thread pool (several ms
+    // under load) would otherwise hold up the ACK's write to the line behind them (measured: 1-5 ms).
+    const done = Promise.resolve().then(() => store.completeStaged());
     const committing = { staging: s, done };
     this.committing = committing;
     const settle = () => {

@@ -11,6 +11,7 @@ import { IosnetError } from '../../core/errors.js';
 import { guardPoller } from '../../flash-scripts/serial.js';
 import type { BoardDefinition } from '../index.js';
 import { BoardProtocol } from './board-protocol.js';
+import { withBootRomCrypto } from './boot-rom.js';
 import { Bootloader } from './bootloader.js';
 import { FlashStore } from './flash-store.js';
 
@@ -41,6 +42,9 @@ export function defaultBootDeadlineMs(board: BoardDefinition): number {
 
 export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmulator> {
   const { board } = opts;
+  // The bootloader hashes and checks signatures as native boot code does (boot-rom.ts says why); the
+  // device image it runs keeps its own portable crypto.
+  const crypto = withBootRomCrypto(opts.crypto);
   const store = FlashStore.open(
     opts.flashDir,
     board.slotBytes,
@@ -72,7 +76,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   const bootloader = new Bootloader({
     board,
     store,
-    crypto: opts.crypto,
+    crypto,
     device: opts.device ?? { broker: 'mqtt://127.0.0.1:1883', audience: 'gateway' },
     bootDeadlineMs: opts.bootDeadlineMs ?? defaultBootDeadlineMs(board),
     onConsole: (line) => {
@@ -85,7 +89,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   });
   protocol = new BoardProtocol({
     store,
-    crypto: opts.crypto,
+    crypto,
     trialBoot: (slot) => bootloader.trialBoot(slot),
     toDevice: (frame) => bootloader.toDevice(frame),
     log: (line) => opts.log(`flash: ${line}`),

@@ -207,7 +207,12 @@ export class FlashStore {
         ),
     );
     s.have += bytes.length;
-    if (s.have < s.imageSize && s.have - this.durable >= PERSIST_EVERY_BYTES) this.requestFlush();
+    // Requested once the caller's synchronous work (the ACK) is done: the fsync it queues on the thread
+    // pool would otherwise go ahead of the ACK's write to the line.
+    if (s.have < s.imageSize && s.have - this.durable >= PERSIST_EVERY_BYTES)
+      queueMicrotask(() => {
+        if (this.fds.size > 0) this.requestFlush();
+      });
   }
 
   /**
@@ -219,12 +224,16 @@ export class FlashStore {
    */
   async completeStaged(): Promise<void> {
     const s = this.env.staging!;
-    await this.writes;
     this.durable = s.have;
     s.complete = true;
     const slotFd = this.fds.get(s.slot)!;
+    // The env rewrite does not wait for the last slot writes to finish either (it used to, ~0.5-1 ms here):
+    // the same argument as above covers an env that calls the image complete before its last bytes are
+    // even written. The slot's fsync follows its writes.
     await Promise.all([
-      new Promise<void>((resolve, reject) => fsync(slotFd, (err) => (err ? reject(err) : resolve()))),
+      this.writes.then(
+        () => new Promise<void>((resolve, reject) => fsync(slotFd, (err) => (err ? reject(err) : resolve()))),
+      ),
       this.persistAsync(),
     ]);
   }

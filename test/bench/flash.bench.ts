@@ -77,9 +77,10 @@ try {
     }
   };
   // Protocol: a whole session (INFO, BEGIN, DATA, END) each round, into a fresh board flash, so nothing from
-  // an earlier round (staged state, slot files) helps a later one. The board end is the emulator with the
-  // portable crypto (as `iosnet board emulate`); the host checks the image with the crypto `iosnet flash`
-  // uses (native).
+  // an earlier round (staged state, slot files) helps a later one. The board end is the emulator given the
+  // portable crypto (as `iosnet board emulate`); its bootloader hashes and verifies natively, as boot code
+  // does (boards/emulator/boot-rom.ts, docs/flashing.md §10). The host checks the image with the crypto
+  // `iosnet flash` uses (native).
   let flashRounds = 0;
   const flashRound = async (): Promise<number> => {
     const emulator = await startEmulator({
