@@ -174,16 +174,26 @@ export function decodeImage(bytes: Uint8Array): DecodedImage {
   }
   return wrapDecode(() => {
     const r = new CborReader(bytes);
-    r.array('image', 4);
-    readVersion(r, 'image');
-    const start = r.pos;
-    const manifest = readManifest(r);
-    const manifestBytes = bytes.subarray(start, r.pos);
-    const signature = r.bytesField('image.signature', ED25519_SIGNATURE_BYTES);
+    const { manifest, manifestBytes, signature } = readImageHead(r);
     const payload = r.bytesField('image.payload', { max: MAX_IMAGE_BYTES });
     r.end('image');
     return { manifest, manifestBytes, signature, payload };
   });
+}
+
+/** An image's array head, version, manifest (with its exact bytes) and signature: all but the payload. */
+function readImageHead(r: CborReader): {
+  manifest: ImageManifest;
+  manifestBytes: Uint8Array;
+  signature: Uint8Array;
+} {
+  r.array('image', 4);
+  readVersion(r, 'image');
+  const start = r.pos;
+  const manifest = readManifest(r);
+  const manifestBytes = r.bytes.subarray(start, r.pos);
+  const signature = r.bytesField('image.signature', ED25519_SIGNATURE_BYTES);
+  return { manifest, manifestBytes, signature };
 }
 
 /**
@@ -197,13 +207,7 @@ export function decodeImage(bytes: Uint8Array): DecodedImage {
 export function decodeImageView(bytes: Uint8Array): DecodedImage {
   if (bytes.length <= MAX_IMAGE_BYTES) {
     try {
-      const r = new CborReader(bytes);
-      r.array('image', 4);
-      readVersion(r, 'image');
-      const start = r.pos;
-      const manifest = readManifest(r);
-      const manifestBytes = bytes.subarray(start, r.pos);
-      const signature = r.bytesField('image.signature', ED25519_SIGNATURE_BYTES);
+      const { manifest, manifestBytes, signature } = readImageHead(new CborReader(bytes));
       const header = encodeImageHeader(manifestBytes, signature, manifest.size);
       if (
         header.length + manifest.size === bytes.length &&
