@@ -96,6 +96,9 @@ const CRC_TABLES = /* @__PURE__ */ (() => {
   return t;
 })();
 
+/** A CRC-32/IEEE implementation: `crc` is the running value of the bytes before. */
+export type Crc32 = (bytes: Uint8Array, crc?: number) => number;
+
 export function crc32(bytes: Uint8Array, crc = 0): number {
   const t = CRC_TABLES;
   let c = ~crc >>> 0;
@@ -125,28 +128,31 @@ export interface Frame {
 
 const EMPTY = new Uint8Array(0);
 
-/** type || body || crc32(type || body) big-endian, SLIP-escaped, between two END bytes. */
-export function encodeFrame(type: number, body: Uint8Array = EMPTY): Uint8Array {
-  return encodeFrameParts(type, EMPTY, body);
+/**
+ * type || body || crc32(type || body) big-endian, SLIP-escaped, between two END bytes. `crc`: another
+ * implementation of the same CRC (a host's native one, flash-scripts/native-framing.ts).
+ */
+export function encodeFrame(type: number, body: Uint8Array = EMPTY, crc: Crc32 = crc32): Uint8Array {
+  return encodeFrameParts(type, EMPTY, body, crc);
 }
 
 /** A DATA frame straight from the image: no intermediate body copy (every image byte passes here). */
-export function encodeDataFrame(offset: number, bytes: Uint8Array): Uint8Array {
-  return encodeFrameParts(MessageType.data, encodeU32(offset), bytes);
+export function encodeDataFrame(offset: number, bytes: Uint8Array, crc: Crc32 = crc32): Uint8Array {
+  return encodeFrameParts(MessageType.data, encodeU32(offset), bytes, crc);
 }
 
 /**
  * Escaping copies the runs between special bytes in bulk (found with indexOf, native); the byte-wise loop
  * it replaces took ~50 µs per KiB here, more than the pty itself needs to carry the byte (measured).
  */
-function encodeFrameParts(type: number, head: Uint8Array, body: Uint8Array): Uint8Array {
+function encodeFrameParts(type: number, head: Uint8Array, body: Uint8Array, crcOf: Crc32): Uint8Array {
   const rawLength = 1 + head.length + body.length + 4;
   if (rawLength > MAX_FRAME_BYTES)
     throw new RangeError(`frame of ${rawLength} bytes exceeds ${MAX_FRAME_BYTES}`);
   const pre = new Uint8Array(1 + head.length);
   pre[0] = type;
   pre.set(head, 1);
-  const crc = crc32(body, crc32(pre));
+  const crc = crcOf(body, crcOf(pre));
   const tail = new Uint8Array(4);
   new DataView(tail.buffer).setUint32(0, crc);
   const parts = [pre, body, tail];
@@ -187,27 +193,40 @@ function escapeInto(p: Uint8Array, out: Uint8Array, at: number): number {
   return n + p.length - from;
 }
 
-/** Checks the CRC of one unescaped frame. */
-export function parseFrame(raw: Uint8Array): Frame {
+/** Checks the CRC of one unescaped frame; the body is a copy. */
+export function parseFrame(raw: Uint8Array, crc: Crc32 = crc32): Frame {
+  checkFrame(raw, crc);
+  return { type: raw[0]!, body: raw.slice(1, raw.length - 4) };
+}
+
+function checkFrame(raw: Uint8Array, crc: Crc32): void {
   if (raw.length < 5)
     throw new FlashError('FLASH_FRAME_INVALID', `frame of ${raw.length} bytes is too short`);
   const bodyEnd = raw.length - 4;
   const want = new DataView(raw.buffer, raw.byteOffset, raw.length).getUint32(bodyEnd);
-  if (crc32(raw.subarray(0, bodyEnd)) !== want) throw new FlashError('FLASH_FRAME_CRC', 'frame CRC mismatch');
-  return { type: raw[0]!, body: raw.slice(1, bodyEnd) };
+  if (crc(raw.subarray(0, bodyEnd)) >>> 0 !== want)
+    throw new FlashError('FLASH_FRAME_CRC', 'frame CRC mismatch');
 }
+
+/** Frames below this size are copied out of the decoder's buffer (which is then reused). */
+const SMALL_FRAME_BYTES = 1024;
 
 /**
  * Streaming SLIP decoder. Bytes are accumulated until END; empty frames (back-to-back END) are skipped, so
  * a sender may start every frame with END to flush line noise. A frame over MAX_FRAME_BYTES, or with a bad
  * escape, is dropped up to the next END and reported as a bad frame (the receiver NAKs, docs §Errors).
- * Runs between special bytes are copied in bulk (indexOf), not byte by byte.
+ * Runs between special bytes are copied in bulk (indexOf: memchr when the chunks are Buffers), not byte by
+ * byte. A large frame's body is a view of the buffer it was unescaped into, which is never written again: the
+ * receiver may keep it (a board queues DATA bodies for an asynchronous write) without a copy.
  */
 export class SlipDecoder {
   private buf = new Uint8Array(MAX_FRAME_BYTES);
   private len = 0;
   private escaped = false;
   private broken = false;
+
+  /** `crc`: another implementation of the same CRC (a host's native one). */
+  constructor(private readonly crc: Crc32 = crc32) {}
 
   /** Calls onFrame for each good frame and onBad for each frame that fails its CRC or framing. */
   push(bytes: Uint8Array, onFrame: (f: Frame) => void, onBad: (err: FlashError) => void): void {
@@ -258,7 +277,7 @@ export class SlipDecoder {
       else if (this.len > 0) {
         let frame: Frame | undefined;
         try {
-          frame = parseFrame(this.buf.subarray(0, this.len));
+          frame = this.take();
         } catch (err) {
           onBad(err as FlashError);
         }
@@ -274,6 +293,15 @@ export class SlipDecoder {
   private append(b: number): void {
     if (this.len >= MAX_FRAME_BYTES) this.broken = true;
     else this.buf[this.len++] = b;
+  }
+
+  /** The frame in buf[0, len), CRC-checked: a small body copied, a large one handed over with the buffer. */
+  private take(): Frame {
+    const raw = this.buf.subarray(0, this.len);
+    if (this.len < SMALL_FRAME_BYTES) return parseFrame(raw, this.crc);
+    checkFrame(raw, this.crc);
+    this.buf = new Uint8Array(MAX_FRAME_BYTES);
+    return { type: raw[0]!, body: raw.subarray(1, raw.length - 4) };
   }
 }
 

@@ -1,4 +1,5 @@
 /** Fixtures for image and flashing tests: a trust anchor, a release key, a tiny device entry. */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,4 +74,59 @@ export async function boardInfo(hostPort: string, baud: number) {
   } finally {
     await port.close();
   }
+}
+
+export interface EmulatorProcess {
+  readonly child: ChildProcess;
+  /** Its stderr so far (the emulator's log lines). */
+  log(): string;
+}
+
+/**
+ * `iosnet board emulate` as a child process of `node bin/iosnet.js`, resolved once the board listens on
+ * `port` (rejected with its log if it exits first). `track` gets the child at once, for the caller's cleanup.
+ */
+export async function spawnEmulator(
+  opts: {
+    readonly iosnet: string;
+    readonly boardId: string;
+    readonly port: string;
+    readonly flashDir: string;
+    /** A key file path or the public key in hex. */
+    readonly releaseKey: string;
+    readonly bootDeadlineMs: number;
+  },
+  track: (child: ChildProcess) => void,
+): Promise<EmulatorProcess> {
+  let log = '';
+  const child = spawn(
+    process.execPath,
+    [
+      opts.iosnet,
+      'board',
+      'emulate',
+      '--board',
+      opts.boardId,
+      '--port',
+      opts.port,
+      '--flash-dir',
+      opts.flashDir,
+      '--release-key',
+      opts.releaseKey,
+      '--boot-deadline-ms',
+      String(opts.bootDeadlineMs),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  track(child);
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    log += d;
+  });
+  const deadline = Date.now() + 20_000;
+  while (!log.includes(`board ${opts.boardId} on`) && child.exitCode === null) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for the emulator: ${log}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (child.exitCode !== null) throw new Error(`emulator exited: ${log}`);
+  return { child, log: () => log };
 }

@@ -18,7 +18,15 @@ import { flashImage } from '../../flash-scripts/flash.js';
 import { buildImage } from '../../flash-scripts/image.js';
 import { openSerialPort } from '../../flash-scripts/serial.js';
 import { testCrypto as crypto } from '../helpers/crypto.js';
-import { boardInfo, releaseKey, removeTinyEntries, testAnchor, tinyEntry } from '../helpers/flash.js';
+import {
+  boardInfo,
+  type EmulatorProcess,
+  releaseKey,
+  removeTinyEntries,
+  spawnEmulator,
+  testAnchor,
+  tinyEntry,
+} from '../helpers/flash.js';
 import { run } from '../helpers/process.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -53,43 +61,11 @@ async function ptyPair(name: string): Promise<{ host: string; board: string }> {
   return { host, board: boardEnd };
 }
 
-interface Emulator {
-  readonly child: ChildProcess;
-  log(): string;
-}
-
-async function emulate(port: string, flashDir: string, bootDeadlineMs = 20_000): Promise<Emulator> {
-  let log = '';
-  const child = spawn(
-    process.execPath,
-    [
-      iosnet,
-      'board',
-      'emulate',
-      '--board',
-      board.id,
-      '--port',
-      port,
-      '--flash-dir',
-      flashDir,
-      '--release-key',
-      toHex(releaseKey.publicKey),
-      '--boot-deadline-ms',
-      String(bootDeadlineMs),
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+function emulate(port: string, flashDir: string, bootDeadlineMs = 20_000): Promise<EmulatorProcess> {
+  return spawnEmulator(
+    { iosnet, boardId: board.id, port, flashDir, releaseKey: toHex(releaseKey.publicKey), bootDeadlineMs },
+    (child) => children.push(child),
   );
-  children.push(child);
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    log += d;
-  });
-  await waitFor(
-    () => log.includes(`board ${board.id} on`) || child.exitCode !== null,
-    20_000,
-    'the emulator',
-  );
-  if (child.exitCode !== null) throw new Error(`emulator exited: ${log}`);
-  return { child, log: () => log };
 }
 
 async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -100,7 +76,7 @@ async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Pr
   });
 }
 
-const bootLines = (e: Emulator) => (e.log().match(/console: \{"event":"boot"/g) ?? []).length;
+const bootLines = (e: EmulatorProcess) => (e.log().match(/console: \{"event":"boot"/g) ?? []).length;
 
 function flashCli(hostPort: string, file: string) {
   return run(process.execPath, [iosnet, 'flash', '--port', hostPort, '--board', board.id, file, '--json'], {
@@ -166,8 +142,8 @@ afterAll(async () => {
 describe('emulated boards', () => {
   let line1: { host: string; board: string };
   let line2: { host: string; board: string };
-  let emu1: Emulator;
-  let emu2: Emulator;
+  let emu1: EmulatorProcess;
+  let emu2: EmulatorProcess;
 
   it('flashes two boards at once, each over its own pty pair, and each boots its own image', async () => {
     const [a, b] = [await image('1.0.0-a'), await image('1.0.0-b')];

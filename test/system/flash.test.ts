@@ -17,7 +17,15 @@ import { flashImage } from '../../flash-scripts/flash.js';
 import { buildImage } from '../../flash-scripts/image.js';
 import { openSerialPort } from '../../flash-scripts/serial.js';
 import { testCrypto as crypto } from '../helpers/crypto.js';
-import { boardInfo, otherReleaseKey, removeTinyEntries, testAnchor, tinyEntry } from '../helpers/flash.js';
+import {
+  boardInfo,
+  type EmulatorProcess,
+  otherReleaseKey,
+  removeTinyEntries,
+  spawnEmulator,
+  testAnchor,
+  tinyEntry,
+} from '../helpers/flash.js';
 import { run } from '../helpers/process.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -36,45 +44,20 @@ async function waitFor(cond: () => boolean, ms: number, what: string): Promise<v
   }
 }
 
-interface Emulator {
-  child: ChildProcess;
-  log: () => string;
-}
+type Emulator = EmulatorProcess;
 
 function startEmulator(boardId: string, flashDir: string, port = boardPort): Promise<Emulator> {
-  let log = '';
-  const child = spawn(
-    process.execPath,
-    [
+  return spawnEmulator(
+    {
       iosnet,
-      'board',
-      'emulate',
-      '--board',
       boardId,
-      '--port',
       port,
-      '--flash-dir',
       flashDir,
-      '--release-key',
-      join(dir, 'release.json'),
-      '--boot-deadline-ms',
-      boardId === 'emu-x64' ? '20000' : '120000',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+      releaseKey: join(dir, 'release.json'),
+      bootDeadlineMs: boardId === 'emu-x64' ? 20_000 : 120_000,
+    },
+    (child) => emulators.push(child),
   );
-  emulators.push(child);
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    log += d;
-  });
-  const emu = { child, log: () => log };
-  return waitFor(
-    () => log.includes(`board ${boardId} on`) || child.exitCode !== null,
-    20_000,
-    'the emulator',
-  ).then(() => {
-    if (child.exitCode !== null) throw new Error(`emulator exited: ${log}`);
-    return emu;
-  });
 }
 
 async function stopEmulator(e: Emulator, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
