@@ -41,6 +41,7 @@ import {
 import { abytes, auint } from '../../core/bytes.js';
 import type { BlsBackend, BlsPublicKey, Crypto, Ed25519Backend } from '../../core/crypto.js';
 import { ArgumentError } from '../../core/errors.js';
+import { latin1 } from '../util/latin1.js';
 
 export interface NativeCryptoOptions {
   /** Ed25519 public KeyObjects kept (LRU). Creating one per verify halves the verify rate (measured). */
@@ -111,10 +112,8 @@ function plain(buf: Uint8Array): Uint8Array {
   return new Uint8Array(buf);
 }
 
-/** Cache key: one char per byte (latin1 is a bijection; no slower than hex or base64, measured). */
-function keyId(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-}
+/** Cache key: one char per byte (gateway/util/latin1.ts). */
+const keyId = latin1;
 
 // ---------------------------------------------------------------------------------------------- sha256
 

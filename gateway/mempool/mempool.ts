@@ -24,6 +24,7 @@ import {
   verifyTxSignatures,
 } from '../../core/tx.js';
 import type { StateReader } from '../state/interface.js';
+import { latin1 } from '../util/latin1.js';
 import { planEviction } from './eviction.js';
 import { ExpiryIndex } from './expiry-index.js';
 import { BinaryHeap } from './heap.js';
@@ -52,10 +53,8 @@ export interface MempoolModules {
  */
 const UNSUPPORTED_KINDS: ReadonlySet<TxKindName> = new Set(['atomixLock', 'atomixCommit', 'atomixAbort']);
 
-/** Map key of a byte string: one char per byte (as gateway/crypto/native.ts's key cache, measured there). */
-function keyOf(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-}
+/** Map key of a byte string: one char per byte (gateway/util/latin1.ts). */
+const keyOf = latin1;
 
 /** Insertion-ordered set of tx ids that forgets the oldest beyond its capacity. */
 class RecentIds {

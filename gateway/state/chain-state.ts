@@ -24,9 +24,10 @@ import {
 } from '../../core/state.js';
 import { type Holdings, sumSupply } from '../../core/token.js';
 import type { Database } from '../db/interface.js';
+import { bytesOf } from '../util/latin1.js';
 import { StateError } from './errors.js';
 import { StateExecution, type VerifySignatures } from './execution.js';
-import { bytesOf, createStateHasher, type StateHasher } from './hasher.js';
+import { createStateHasher, type StateHasher } from './hasher.js';
 import {
   type BlockContext,
   type BlockExecution,

@@ -7,8 +7,9 @@
 import type { Crypto } from '../../core/crypto.js';
 import type { Genesis } from '../../core/genesis.js';
 import type { Transaction } from '../../core/tx.js';
+import { latin1 } from '../util/latin1.js';
 import { StateError } from './errors.js';
-import { latin1, type StateHasher } from './hasher.js';
+import type { StateHasher } from './hasher.js';
 import type { BlockContext, BlockExecution, SystemHooks } from './interface.js';
 import { Overlay, type ParentState } from './overlay.js';
 import { applyTransaction } from './rules.js';

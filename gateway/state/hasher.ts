@@ -18,25 +18,7 @@
 import { createHash, hash as oneShotHash } from 'node:crypto';
 import type { Crypto } from '../../core/crypto.js';
 import { DomainTag, tagPrefix } from '../../core/hash.js';
-
-// Buffer's own (undocumented, but there since Node 0.x) latin1 decoder works on any Uint8Array: 0.10-0.15 µs
-// for 33 bytes, against 0.33 for Buffer.from(...).toString('latin1') and 0.55 for String.fromCharCode.apply
-// (measured); the overlay converts every id it is asked for.
-const latin1Slice = (Buffer.prototype as { latin1Slice?: (start: number, end: number) => string })
-  .latin1Slice;
-
-/** The bytes of a Uint8Array as a latin1 string (one char per byte). */
-export function latin1(bytes: Uint8Array): string {
-  if (latin1Slice !== undefined) return latin1Slice.call(bytes, 0, bytes.length);
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
-}
-
-/** A fresh Uint8Array holding a latin1 string's chars as bytes. */
-export function bytesOf(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
+import { latin1 } from '../util/latin1.js';
 
 /**
  * The 64 data bytes of a leaf or node hash, after the tag prefix in one reused buffer, at a 4-byte aligned

@@ -8,8 +8,9 @@
  */
 import { equalBytes } from '../../core/bytes.js';
 import { heightKey, readU64 } from '../db/namespaces.js';
+import { latin1 } from '../util/latin1.js';
 import { StateError } from './errors.js';
-import { latin1, type StateHasher } from './hasher.js';
+import type { StateHasher } from './hasher.js';
 import type { StateStore } from './store.js';
 import {
   decodeChanges,

@@ -14,7 +14,8 @@ import {
   encodeAccount,
   type FileRecord,
 } from '../../core/state.js';
-import { Latin1Arena, latin1, type StateHasher } from './hasher.js';
+import { latin1, latin1Prefix } from '../util/latin1.js';
+import { Latin1Arena, type StateHasher } from './hasher.js';
 import type { ConsensusNamespace, ServiceRecord, StateWriter, ValidatorRecord } from './interface.js';
 import { type NamespaceName, namespaceNumber } from './keys.js';
 import { decodeServiceRecord, decodeValidatorRecord, encodeValidatorRecord } from './records.js';
@@ -70,7 +71,7 @@ const slotScratch = Buffer.alloc(1 + 255);
 function slotOf(namespace: number, id: Uint8Array): string {
   slotScratch[0] = namespace;
   slotScratch.set(id, 1);
-  return latin1(slotScratch.subarray(0, 1 + id.length));
+  return latin1Prefix(slotScratch, 1 + id.length);
 }
 
 export class Overlay implements StateWriter {

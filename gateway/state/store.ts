@@ -21,7 +21,7 @@
  */
 import type { Database, DbBucket } from '../db/interface.js';
 import { heightKey, readU64 } from '../db/namespaces.js';
-import { bytesOf, latin1 } from './hasher.js';
+import { bytesOf, latin1 } from '../util/latin1.js';
 import {
   type Change,
   encodeChanges,

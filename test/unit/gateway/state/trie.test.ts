@@ -5,7 +5,7 @@ import { DomainTag, taggedHash } from '../../../../core/hash.js';
 import { verifySmtProof, ZERO_HASH } from '../../../../core/smt.js';
 import { MemorySmtStore, SparseMerkleTree } from '../../../../core/smt-store.js';
 import { createNativeCrypto } from '../../../../gateway/crypto/native.js';
-import { bytesOf, createStateHasher, latin1 } from '../../../../gateway/state/hasher.js';
+import { createStateHasher } from '../../../../gateway/state/hasher.js';
 import {
   hashBytes,
   proveTrie,
@@ -18,6 +18,7 @@ import {
   trieLeaf,
   trieLeaves,
 } from '../../../../gateway/state/trie.js';
+import { bytesOf, latin1 } from '../../../../gateway/util/latin1.js';
 
 const native = createNativeCrypto();
 const portable = createPortableCrypto((n) => new Uint8Array(randomBytes(n)));
