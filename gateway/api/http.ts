@@ -4,7 +4,6 @@
  * functions of a parsed request; they never see the socket.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { toHex } from '../../core/bytes.js';
 import { ApiError } from './errors.js';
 
 export interface ApiRequest {
@@ -104,7 +103,7 @@ function tooLarge(max: number): ApiError {
 export function toJsonText(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (typeof v === 'bigint') return v.toString();
-    if (v instanceof Uint8Array) return toHex(v);
+    if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
     return v;
   });
 }

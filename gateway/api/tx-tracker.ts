@@ -6,9 +6,9 @@
  * for every finalized block the recent tx/s. Memory is bounded: an LRU of submitted ids, the proposals of
  * heights not yet final (at most `trackedBlocks`), and fixed-size sample rings.
  */
-import { toHex } from '../../core/bytes.js';
 import type { BlockHeader } from '../../core/header.js';
 import type { ConsensusEvents } from '../consensus/interface.js';
+import { latin1 } from '../util/latin1.js';
 import type { ApiOptions } from './options.js';
 
 export interface ProposedBlock {
@@ -16,9 +16,15 @@ export interface ProposedBlock {
   readonly blockId: Uint8Array;
   readonly header: BlockHeader;
   readonly txIds: readonly Uint8Array[];
-  /** tx id (hex) -> index in the block. */
-  readonly index: ReadonlyMap<string, number>;
 }
+
+/** A tracked proposal; its id -> index map is built on the first query (most proposals are never asked about). */
+interface Tracked extends ProposedBlock {
+  index?: Map<string, number>;
+}
+
+/** Map key of an id: one char per byte (hex through core's toHex concatenates 64 one-char strings). */
+const keyOf = latin1;
 
 /** What consensus reports for a proposal, plus the header when it is known. */
 export interface ProposalInfo {
@@ -76,7 +82,7 @@ const LATENCY_WINDOW_MS = 60_000;
 export class TxTracker {
   private readonly submitted = new Map<string, Submitted>();
   /** Proposals of heights above the final height, by block id (hex). */
-  private readonly proposals = new Map<string, ProposedBlock>();
+  private readonly proposals = new Map<string, Tracked>();
   private readonly latency: Readonly<Record<1 | 2, SampleRing>>;
   private readonly finalizedTxs: SampleRing;
   private readonly startedAt: number;
@@ -100,7 +106,7 @@ export class TxTracker {
 
   /** A transaction this gateway admitted from a client: its grades will be timed. */
   submit(id: Uint8Array): void {
-    const key = toHex(id);
+    const key = keyOf(id);
     if (this.submitted.has(key)) return;
     this.submitted.set(key, { at: this.deps.now() });
     if (this.submitted.size > this.opts.trackedTxs) {
@@ -109,18 +115,17 @@ export class TxTracker {
   }
 
   proposal(info: ProposalInfo): void {
-    const key = toHex(info.blockId);
+    const key = keyOf(info.blockId);
     const header = info.header;
     if (!info.valid || info.height <= this.finalHeight || this.proposals.has(key)) return;
-    const index = new Map<string, number>();
-    for (const [i, id] of info.txIds.entries()) index.set(toHex(id), i);
-    this.proposals.set(key, { height: info.height, blockId: info.blockId, header, txIds: info.txIds, index });
+    this.proposals.set(key, { height: info.height, blockId: info.blockId, header, txIds: info.txIds });
     if (this.proposals.size > this.opts.trackedBlocks) {
       this.proposals.delete(this.proposals.keys().next().value!);
     }
+    if (this.submitted.size === 0) return;
     const now = this.deps.now();
-    for (const id of index.keys()) {
-      const s = this.submitted.get(id);
+    for (const id of info.txIds) {
+      const s = this.submitted.get(keyOf(id));
       if (s && s.grade1At === undefined) {
         s.grade1At = now;
         this.record(1, s.at, now - s.at);
@@ -132,13 +137,14 @@ export class TxTracker {
     const now = this.deps.now();
     this.finalHeight = Math.max(this.finalHeight, height);
     this.finalizedTxs.push(now, txIds.length);
-    for (const id of txIds) {
-      const key = toHex(id);
-      const s = this.submitted.get(key);
-      if (!s) continue;
-      this.submitted.delete(key);
-      this.record(2, s.at, now - s.at);
-    }
+    if (this.submitted.size > 0)
+      for (const id of txIds) {
+        const key = keyOf(id);
+        const s = this.submitted.get(key);
+        if (!s) continue;
+        this.submitted.delete(key);
+        this.record(2, s.at, now - s.at);
+      }
     for (const [k, p] of this.proposals) if (p.height <= this.finalHeight) this.proposals.delete(k);
   }
 
@@ -150,9 +156,13 @@ export class TxTracker {
 
   /** The not-yet-final proposal holding a transaction, with its index there. */
   grade1(id: Uint8Array): { block: ProposedBlock; index: number } | undefined {
-    const key = toHex(id);
+    const key = keyOf(id);
     let best: { block: ProposedBlock; index: number } | undefined;
     for (const block of this.proposals.values()) {
+      if (block.index === undefined) {
+        block.index = new Map();
+        for (const [i, txId] of block.txIds.entries()) block.index.set(keyOf(txId), i);
+      }
       const index = block.index.get(key);
       // Several views may propose it: report the latest.
       if (index !== undefined && (!best || block.header.view >= best.block.header.view))
