@@ -15,8 +15,9 @@ import type { BlockHeader, BlockHeaderFields, FinalityCertificate } from '../../
 import { blockIdOf } from '../../core/header.js';
 import { merkleRoot } from '../../core/merkle.js';
 import { isSystemTx, type Transaction } from '../../core/tx.js';
-import type { Mempool } from '../mempool/interface.js';
+import type { Mempool, PendingTx } from '../mempool/interface.js';
 import type { BlockContext, BlockExecution, ChainState } from '../state/interface.js';
+import { latin1 } from '../util/latin1.js';
 
 /** A block is invalid for a stated reason (the node prepare-votes nil). */
 export class BlockInvalidError extends IosnetError<'BLOCK_INVALID'> {
@@ -72,11 +73,19 @@ export function buildBlock(
   const encodings: Uint8Array[] = [];
   const failedSystem: Uint8Array[] = [];
   let confirms = 0;
+  // Senders with a transaction left out: their later nonces cannot apply in this block, so they are not tried
+  // (each try would build and throw a TxError). Keyed one char per byte; empty in the common case.
+  const stalled = new Set<string>();
+  const senderKey = (p: PendingTx) => latin1(p.tx.body.sender);
   for (const p of deps.mempool.select(limits, deps.state, now)) {
+    if (stalled.size > 0 && stalled.has(senderKey(p))) continue;
+    const system = isSystemTx(p.tx.body.payload.kind);
     // A proposer checks every signature it puts in a block (relayed transactions outside its sample were
-    // admitted unchecked). Past the budget they wait; a sender's later nonces then fail to apply, and wait too.
-    if (!p.verified && confirms++ >= limits.maxConfirms) continue;
-    if (!deps.mempool.confirm(p)) continue;
+    // admitted unchecked). Past the budget they wait, and so do their senders' later nonces.
+    if ((!p.verified && confirms++ >= limits.maxConfirms) || !deps.mempool.confirm(p)) {
+      if (!system) stalled.add(senderKey(p));
+      continue;
+    }
     try {
       execution.apply(p.tx, p.id);
       txs.push(p.tx);
@@ -85,7 +94,8 @@ export function buildBlock(
     } catch (e) {
       if (!(e instanceof IosnetError)) throw e;
       // A system transaction that fails now fails for good (a lost race, a closed window): forget it.
-      if (isSystemTx(p.tx.body.payload.kind)) failedSystem.push(p.id);
+      if (system) failedSystem.push(p.id);
+      else stalled.add(senderKey(p));
     }
   }
   if (failedSystem.length > 0) deps.mempool.drop(failedSystem);
