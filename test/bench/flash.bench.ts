@@ -2,8 +2,11 @@
  * `npm run bench:flash [-- --json]`: flashing throughput over a socat pty pair with the real SerialPort
  * class on both ends, against the raw throughput of the same pair in the same run.
  *   flashGoodputRatio = image bytes/s through the protocol (INFO..END_OK, which carries the slot's hash since
- *                       protocol v2, no boot) / raw bytes/s (target >= 0.8). Rounds alternate raw and
- *                       protocol on the same pair, so both see the same load on a shared machine.
+ *                       protocol v2, no boot) / raw bytes/s (target >= 0.8), medians of `--rounds` (15)
+ *                       rounds each. The far end runs in its own process, as a board is its own machine: the
+ *                       emulator (`iosnet board emulate`) for the protocol, test/bench/raw-sink.ts for raw.
+ *                       Raw and protocol rounds alternate in blocks of 3 on the same pair, so both see the
+ *                       same load on a shared machine; each far end takes an untimed warm-up transfer first.
  *   imageBuildMs      = buildImage of the real device entry for emu-x64
  *   bootToSyncedMs*   = flash done (BOOT sent) -> the device's light client reports synced, on emu-x64 and emu-arm64
  *                       (qemu), against a one-validator devnet (test/bench/boot-to-synced.ts); `--no-boot` skips it
@@ -12,7 +15,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmulator } from '../../boards/emulator/emulator.js';
+import { fileURLToPath } from 'node:url';
 import { getBoard } from '../../boards/index.js';
 import { toHex } from '../../core/bytes.js';
 import { flashImage } from '../../flash-scripts/flash.js';
@@ -20,12 +23,45 @@ import { buildImage } from '../../flash-scripts/image.js';
 import { openSerialPort } from '../../flash-scripts/serial.js';
 import { cliCrypto } from '../../gateway/cli/crypto.js';
 import { testCrypto as crypto } from '../helpers/crypto.js';
-import { releaseKey, testAnchor } from '../helpers/flash.js';
+import { releaseKey, removeTinyEntries, spawnEmulator, testAnchor, tinyEntry } from '../helpers/flash.js';
 import { HilDevnet, prepareSysroots } from '../helpers/hil.js';
 import { measureBootToSyncedPhases } from './boot-to-synced.js';
 import { log, machine, median, round } from './harness.js';
 
 const json = process.argv.includes('--json');
+const IOSNET = fileURLToPath(new URL('../../bin/iosnet.js', import.meta.url));
+const RAW_SINK = fileURLToPath(new URL('./raw-sink.ts', import.meta.url));
+
+/** Resolves once the child has written `line` on stderr; rejects with what it wrote if it exits first. */
+function childSays(child: ChildProcess, line: string, timeoutMs = 20_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(
+      () => reject(new Error(`no '${line}' within ${timeoutMs} ms: ${text}`)),
+      timeoutMs,
+    );
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      text += d;
+      if (text.includes(line)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`exited before '${line}': ${text}`));
+    });
+  });
+}
+
+/** SIGTERM, resolved when the child has exited. */
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
 const board = getBoard('emu-x64');
 const dir = mkdtempSync(join(tmpdir(), 'iosnet-bench-flash-'));
 const a = join(dir, 'host');
@@ -50,75 +86,131 @@ try {
   const imageBuildMs = performance.now() - t0;
   log(`image: ${image.bytes.length} bytes, built in ${round(imageBuildMs)} ms`);
 
-  // Raw: the image's size in 64 KiB writes, timed until the far end has every byte (SerialPort both ends).
-  const rawRound = async (): Promise<number> => {
-    const tx = await openSerialPort(a, board.flash.baud);
-    const rx = await openSerialPort(b, board.flash.baud);
+  // A far end in its own process runs its first transfer with cold code (V8 compiles as it goes: ~3 ms for
+  // the first BEGIN alone, measured); a board's bootloader is compiled code that never warms up. So each
+  // spawned far end first takes an untimed small transfer: the raw sink a few KiB, the board a whole session
+  // with a small image (a tiny device entry: one DATA chunk, to the same slot the timed image then
+  // overwrites, so the slot file holds next to nothing of it).
+  const warmImage = (
+    await buildImage({
+      board,
+      anchor: testAnchor(),
+      releaseSecretKey: releaseKey.secretKey,
+      version: 'bench-warm-up',
+      crypto,
+      entry: tinyEntry(),
+    })
+  ).bytes;
+  const total = image.bytes.length;
+  /** Writes `bytes` in 64 KiB writes; resolves with the ms until the far end's one-byte answer is back. */
+  const sendRaw = async (tx: Awaited<ReturnType<typeof openSerialPort>>, bytes: Uint8Array) => {
+    const back = new Promise<void>((resolve) => tx.stream.once('data', () => resolve()));
+    const start = performance.now();
+    for (let off = 0; off < bytes.length; off += 65536) tx.stream.write(bytes.subarray(off, off + 65536));
+    await back;
+    return performance.now() - start;
+  };
+
+  // Raw, far end in its own process (test/bench/raw-sink.ts, as the board is in the protocol rounds): timed
+  // until the one byte the sink writes back once it has read every byte reaches the sender, as the protocol
+  // round is timed until END_OK reaches the host. One sink serves a block of rounds after its warm-up.
+  const rawBlock = async (n: number): Promise<number[]> => {
+    const sizes = [warmImage.length, ...Array.from({ length: n }, () => total)].map(String);
+    const sink = spawn(process.execPath, ['--import', 'tsx', RAW_SINK, b, ...sizes], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     try {
-      let got = 0;
-      const total = image.bytes.length;
-      const done = new Promise<void>((resolve) => {
-        const onData = (c: Uint8Array) => {
-          got += c.length;
-          if (got >= total) {
-            rx.stream.off('data', onData);
-            resolve();
-          }
-        };
-        rx.stream.on('data', onData);
-      });
-      const start = performance.now();
-      for (let off = 0; off < total; off += 65536) tx.stream.write(image.bytes.subarray(off, off + 65536));
-      await done;
-      return (total * 1000) / (performance.now() - start);
+      await childSays(sink, `raw sink on ${b}`);
+      const tx = await openSerialPort(a, board.flash.baud);
+      try {
+        await sendRaw(tx, warmImage);
+        const rates: number[] = [];
+        for (let i = 0; i < n; i++) rates.push((total * 1000) / (await sendRaw(tx, image.bytes)));
+        return rates;
+      } finally {
+        await tx.close();
+      }
     } finally {
-      await tx.close();
-      await rx.close();
+      await stopChild(sink);
     }
   };
-  // Protocol: a whole session (INFO, BEGIN, DATA, END) each round, into a fresh board flash, so nothing from
-  // an earlier round (staged state, slot files) helps a later one. The board end is the emulator given the
-  // portable crypto (as `iosnet board emulate`); its bootloader hashes and verifies natively, as boot code
-  // does (boards/emulator/boot-rom.ts, docs/flashing.md §10). The host checks the image with the crypto
-  // `iosnet flash` uses (native).
-  let flashRounds = 0;
-  const flashRound = async (): Promise<number> => {
-    const emulator = await startEmulator({
-      board,
-      port: b,
-      flashDir: join(dir, `flash-${flashRounds++}`),
-      crypto,
-      releaseKey: toHex(releaseKey.publicKey),
-      log: () => {},
-    });
+  // Protocol, board in its own process: a whole session (INFO, BEGIN, DATA, END) each round against
+  // `iosnet board emulate` (the portable crypto, with its boot ROM's native hashing and signature check,
+  // boards/emulator/boot-rom.ts, docs/flashing.md §10), each on a freshly opened host port. One board serves
+  // a block of rounds after its warm-up session, as a board on a flashing bench stays powered between
+  // images; each round's BEGIN starts the image over at byte 0 (the complete staged image of the round
+  // before is never resumed, docs/flashing.md §6), so an earlier round spares a later one no data. The host
+  // checks the image with the crypto `iosnet flash` uses (native).
+  let flashDirs = 0;
+  const flashBlock = async (n: number): Promise<number[]> => {
+    const emulator = await spawnEmulator(
+      {
+        iosnet: IOSNET,
+        boardId: board.id,
+        port: b,
+        flashDir: join(dir, `flash-${flashDirs++}`),
+        releaseKey: toHex(releaseKey.publicKey),
+        bootDeadlineMs: 20_000,
+      },
+      () => {},
+    );
+    try {
+      await timeFlash(warmImage);
+      const rates: number[] = [];
+      for (let i = 0; i < n; i++) rates.push((total * 1000) / (await timeFlash(image.bytes)));
+      return rates;
+    } finally {
+      await stopChild(emulator.child);
+    }
+  };
+  /** One session (no boot) on a freshly opened host port: its ms. */
+  const timeFlash = async (bytes: Uint8Array): Promise<number> => {
     const host = await openSerialPort(a, board.flash.baud);
     try {
       const start = performance.now();
       await flashImage({
         port: host.stream,
-        image: image.bytes,
+        image: bytes,
         boardId: board.id,
         crypto: cliCrypto(),
         boot: false,
       });
-      return (image.bytes.length * 1000) / (performance.now() - start);
+      return performance.now() - start;
     } finally {
       await host.close();
-      await emulator.close();
     }
   };
-  const rawRates: number[] = [];
-  const flashRates: number[] = [];
-  await rawRound(); // warm-up (JIT, page cache), not counted
-  await flashRound();
-  for (let i = 0; i < 7; i++) {
-    rawRates.push(await rawRound());
-    flashRates.push(await flashRound());
-  }
-  const rawBytesPerSec = median(rawRates);
-  log(`raw pty: ${round(rawBytesPerSec / 1024)} KiB/s`);
-  const flashBytesPerSec = median(flashRates);
-  log(`flash protocol: ${round(flashBytesPerSec / 1024)} KiB/s`);
+
+  const roundsAt = process.argv.indexOf('--rounds');
+  const rounds = roundsAt > 0 ? Number(process.argv[roundsAt + 1]) : 15;
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds takes a positive integer');
+  /** Raw and protocol rounds in alternating blocks of `block`, so both see the same drift in machine load. */
+  const measure = async (
+    raw: (n: number) => Promise<number[]>,
+    flash: (n: number) => Promise<number[]>,
+    block: number,
+  ) => {
+    const rawRates: number[] = [];
+    const flashRates: number[] = [];
+    for (let done = 0; done < rounds; done += block) {
+      const n = Math.min(block, rounds - done);
+      rawRates.push(...(await raw(n)));
+      flashRates.push(...(await flash(n)));
+    }
+    const rawBytesPerSec = median(rawRates);
+    const flashBytesPerSec = median(flashRates);
+    return {
+      rawBytesPerSec: round(rawBytesPerSec),
+      flashBytesPerSec: round(flashBytesPerSec),
+      flashGoodputRatio: round(flashBytesPerSec / rawBytesPerSec, 3),
+      flashGoodputRatioPerRound: flashRates.map((f, i) => round(f / rawRates[i]!, 3)),
+      rawBytesPerSecPerRound: rawRates.map((r) => round(r)),
+    };
+  };
+  const rates = await measure(rawBlock, flashBlock, 3);
+  log(
+    `raw ${round(rates.rawBytesPerSec / 1024)} KiB/s, flash ${round(rates.flashBytesPerSec / 1024)} KiB/s, ratio ${rates.flashGoodputRatio}`,
+  );
 
   // Flash done -> light client synced, against a devnet (test/bench/boot-to-synced.ts); --no-boot skips it.
   let bootToSyncedMsX64: number | null = null;
@@ -154,10 +246,7 @@ try {
     machine: machine(),
     imageBytes: image.bytes.length,
     imageBuildMs: round(imageBuildMs),
-    rawBytesPerSec: round(rawBytesPerSec),
-    flashBytesPerSec: round(flashBytesPerSec),
-    flashGoodputRatio: round(flashBytesPerSec / rawBytesPerSec, 3),
-    flashGoodputRatioPerRound: flashRates.map((f, i) => round(f / rawRates[i]!, 3)),
+    ...rates,
     bootToSyncedMsArm64,
     bootToSyncedMsX64,
     targets: { flashGoodputRatio: 0.8 },
@@ -167,5 +256,6 @@ try {
   console.log(JSON.stringify(report));
 } finally {
   if (socat?.pid) process.kill(socat.pid, 'SIGTERM');
+  removeTinyEntries();
   rmSync(dir, { recursive: true, force: true });
 }
