@@ -8,11 +8,15 @@ import { CborReader, CborWriter } from './cbor.js';
 import { IosnetError } from './errors.js';
 
 /**
- * Version 2 (docs/flashing.md §12): 32 KiB chunks, a window counted in bytes, END_OK carries the slot's hash
- * (no VERIFY round trip in a session). INFO_OK's first field is the protocol version in every version, so a
- * host reads it before anything else and refuses a board that speaks another one.
+ * Version 3 (docs/flashing.md §12): version 2 (32 KiB chunks, a window counted in bytes, END_OK carries the
+ * slot's hash) plus DATA_Z, a chunk sent deflate-compressed, which a board offers in INFO_OK's `encodings`.
+ * INFO_OK's first field is the protocol version in every version, so a host reads it before anything else and
+ * refuses a board that speaks another one.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
+
+/** INFO_OK `encodings` bit: the board accepts DATA_Z (a chunk as raw deflate, RFC 1951). */
+export const ENCODING_DEFLATE = 1;
 
 /** RFC 1055 SLIP special bytes. */
 export const SLIP_END = 0xc0;
@@ -36,6 +40,8 @@ export const MessageType = {
   begin: 0x02,
   data: 0x03,
   end: 0x04,
+  /** DATA with the chunk as raw deflate (RFC 1951); offsets, ACKs and NAKs still count image bytes. */
+  dataZ: 0x07,
   verify: 0x05,
   boot: 0x06,
   infoOk: 0x81,
@@ -136,9 +142,17 @@ export function encodeFrame(type: number, body: Uint8Array = EMPTY, crc: Crc32 =
   return encodeFrameParts(type, EMPTY, body, crc);
 }
 
-/** A DATA frame straight from the image: no intermediate body copy (every image byte passes here). */
-export function encodeDataFrame(offset: number, bytes: Uint8Array, crc: Crc32 = crc32): Uint8Array {
-  return encodeFrameParts(MessageType.data, encodeU32(offset), bytes, crc);
+/**
+ * A DATA frame straight from the image (no intermediate body copy: every image byte passes here), or, with
+ * `type` DATA_Z, one whose bytes are the chunk's raw deflate.
+ */
+export function encodeDataFrame(
+  offset: number,
+  bytes: Uint8Array,
+  crc: Crc32 = crc32,
+  type: typeof MessageType.data | typeof MessageType.dataZ = MessageType.data,
+): Uint8Array {
+  return encodeFrameParts(type, encodeU32(offset), bytes, crc);
 }
 
 /**
@@ -323,6 +337,8 @@ export interface BoardInfo {
   readonly activeSlot: string | null;
   readonly activeVersion: string | null;
   readonly staged: StagedTransfer | null;
+  /** ENCODING_* bits: the DATA encodings the board accepts besides plain DATA (version 3). */
+  readonly encodings: number;
 }
 
 export interface BeginRequest {
@@ -343,7 +359,7 @@ function wrap<T>(what: string, f: () => T): T {
 
 export function encodeInfo(i: BoardInfo): Uint8Array {
   const w = new CborWriter()
-    .array(8)
+    .array(9)
     .uint(i.protocolVersion)
     .text(i.boardId)
     .uint(i.slotBytes)
@@ -355,6 +371,7 @@ export function encodeInfo(i: BoardInfo): Uint8Array {
   else w.text(i.activeVersion);
   if (i.staged === null) w.null();
   else w.array(3).bytes(i.staged.imageSha256).uint(i.staged.imageSize).uint(i.staged.haveBytes);
+  w.uint(i.encodings);
   return w.finish();
 }
 
@@ -377,7 +394,7 @@ export function decodeInfo(body: Uint8Array): BoardInfo {
   }
   return wrap('info', () => {
     const r = new CborReader(body);
-    r.array('info', 8);
+    r.array('info', 9);
     const info: BoardInfo = {
       protocolVersion: r.uint('protocolVersion'),
       boardId: r.text('boardId', 32),
@@ -396,6 +413,7 @@ export function decodeInfo(body: Uint8Array): BoardInfo {
               haveBytes: r.uint('staged.haveBytes'),
             };
           })(),
+      encodings: r.uint('encodings', 0xffff_ffff),
     };
     r.end('info');
     return info;
@@ -440,7 +458,7 @@ export function decodeU32(body: Uint8Array, what: string): number {
   return new DataView(body.buffer, body.byteOffset, 4).getUint32(0);
 }
 
-/** DATA body: u32be(offset) || bytes. */
+/** DATA body: u32be(offset) || bytes (DATA_Z: || the raw deflate of the bytes). */
 export function encodeData(offset: number, bytes: Uint8Array): Uint8Array {
   const b = new Uint8Array(4 + bytes.length);
   new DataView(b.buffer).setUint32(0, offset);

@@ -39,8 +39,12 @@ export function encodeFrame(type: number, body: Uint8Array = new Uint8Array(0)):
 }
 
 /** core's encodeDataFrame with the native CRC and memchr scans: framed straight from `bytes`. */
-export function encodeDataFrame(offset: number, bytes: Uint8Array): Uint8Array {
-  return coreEncodeDataFrame(offset, asBuffer(bytes), crc32);
+export function encodeDataFrame(
+  offset: number,
+  bytes: Uint8Array,
+  type?: Parameters<typeof coreEncodeDataFrame>[3],
+): Uint8Array {
+  return coreEncodeDataFrame(offset, asBuffer(bytes), crc32, type);
 }
 
 /** core's SlipDecoder with the native CRC; chunks are read with Buffer#indexOf (memchr). */

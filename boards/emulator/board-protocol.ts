@@ -4,6 +4,7 @@
  * and writes bytes on any Duplex (a SerialPort on a pty, or an in-memory pair in unit tests).
  */
 import type { Duplex } from 'node:stream';
+import { inflateRawSync } from 'node:zlib';
 import { equalBytes, fromHex, toHex } from '../../core/bytes.js';
 import type { Crypto } from '../../core/crypto.js';
 import { IosnetError } from '../../core/errors.js';
@@ -12,6 +13,7 @@ import {
   DEFAULT_WINDOW,
   decodeBegin,
   decodeData,
+  ENCODING_DEFLATE,
   encodeErrorBody,
   encodeInfo,
   encodeSlotText,
@@ -63,6 +65,8 @@ export interface BoardProtocolOptions {
   readonly toDevice?: (frame: Uint8Array) => boolean;
   /** The window advertised in INFO_OK (default DEFAULT_WINDOW): a board with less RAM offers less. */
   readonly window?: number;
+  /** The INFO_OK `encodings` it offers (default ENCODING_DEFLATE): 0 plays a board without an inflater. */
+  readonly encodings?: number;
 }
 
 export class BoardProtocol {
@@ -149,7 +153,11 @@ export class BoardProtocol {
           }
           return f.type === MessageType.begin ? this.onBegin(f.body) : this.onVerify();
         case MessageType.data:
-          return this.onData(f.body);
+          return this.onData(f.body, false);
+        case MessageType.dataZ:
+          if (((this.opts.encodings ?? ENCODING_DEFLATE) & ENCODING_DEFLATE) === 0)
+            return this.error('FLASH_FRAME_INVALID', 'DATA_Z is not among the encodings this board offers');
+          return this.onData(f.body, true);
         case MessageType.end:
           return void this.onEnd().catch((err) => this.fault(err));
         case MessageType.boot:
@@ -198,6 +206,7 @@ export class BoardProtocol {
         activeSlot: env.active,
         activeVersion: env.active ? (env.slots[env.active]?.version ?? null) : null,
         staged: s ? { imageSha256: fromHex(s.imageSha256), imageSize: s.imageSize, haveBytes: s.have } : null,
+        encodings: this.opts.encodings ?? ENCODING_DEFLATE,
       }),
     );
   }
@@ -271,17 +280,21 @@ export class BoardProtocol {
     h.at = offset + bytes.length;
   }
 
-  private onData(body: Uint8Array) {
+  /** DATA, or DATA_Z (`deflated`): inflated only when it is the next chunk, else answered as DATA is. */
+  private onData(body: Uint8Array, deflated: boolean) {
     const { store } = this.opts;
     // The host streamed it behind a BEGIN that was refused: that ERROR was the answer.
     if (this.beginRefused) return;
     const s = store.env.staging;
     if (!s) return this.error('FLASH_NO_TRANSFER', 'DATA without a BEGIN');
-    const { offset, bytes } = decodeData(body);
+    const { offset, bytes: sent } = decodeData(body);
     if (s.complete) {
       // A retransmission that crossed the last ACK (the host timed out and went back): the image is whole.
       this.send(MessageType.ack, encodeU32(s.have));
     } else if (offset === s.have) {
+      const bytes = deflated ? inflateChunk(sent) : sent;
+      if (!bytes)
+        return this.error('FLASH_FRAME_INVALID', `DATA_Z does not inflate to 1-${DEFAULT_CHUNK_BYTES} bytes`);
       if (offset + bytes.length > s.imageSize)
         return this.error('FLASH_FRAME_INVALID', 'data past the image size');
       this.feed(bytes, offset);
@@ -378,5 +391,22 @@ export class BoardProtocol {
     } finally {
       this.booting = false;
     }
+  }
+}
+
+/**
+ * A DATA_Z chunk's bytes: at most the chunk size INFO_OK advertises (zlib stops there, so a deflate bomb costs
+ * one chunk of RAM), at least one byte, and the body exactly one raw deflate stream (nothing after its last
+ * block); undefined for anything else.
+ */
+function inflateChunk(deflated: Uint8Array): Uint8Array | undefined {
+  try {
+    const { buffer, engine } = inflateRawSync(deflated, {
+      maxOutputLength: DEFAULT_CHUNK_BYTES,
+      info: true,
+    }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+    return buffer.length > 0 && engine.bytesWritten === deflated.length ? buffer : undefined;
+  } catch {
+    return undefined;
   }
 }

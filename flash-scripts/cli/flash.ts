@@ -6,7 +6,7 @@ import { cliCrypto } from '../../gateway/cli/crypto.js';
 import { ImageError } from '../image-format.js';
 import { createProgressBar, formatBytes } from '../progress.js';
 
-const USAGE = `usage: iosnet flash --port PATH --board ID IMAGE [--no-boot] [--json]
+const USAGE = `usage: iosnet flash --port PATH --board ID IMAGE [--no-boot] [--no-compress] [--json]
 
 Flashes a signed device image to a board over serial (docs/flashing.md): checks the image locally,
 asks the board what it holds (an interrupted flash resumes where it stopped), sends the image, verifies
@@ -17,6 +17,7 @@ options:
   --port PATH    serial port of the board (e.g. /dev/ttyUSB0, or a socat pty)
   --board ID     the board on that port (see 'iosnet boards'); must match the image and the board
   --no-boot      stop after the verified transfer
+  --no-compress  send every chunk as it is (by default chunks go deflated to a board that offers it)
   --json         print one JSON object
   -h, --help     show this help`;
 
@@ -26,6 +27,7 @@ export const command = defineCommand({
     port: { type: 'string' },
     board: { type: 'string' },
     'no-boot': { type: 'boolean' },
+    'no-compress': { type: 'boolean' },
     json: { type: 'boolean' },
   },
   positionals: { min: 1, max: 1 },
@@ -63,6 +65,7 @@ export const command = defineCommand({
         crypto: cliCrypto(),
         signal: abort.signal,
         boot: values['no-boot'] !== true,
+        ...(values['no-compress'] === true ? { compression: false as const } : {}),
         onProgress: (p) => bar.update(p),
         onConsole: (text) => process.stderr.write(text.replace(/^/gm, 'console: ')),
       });
@@ -72,13 +75,20 @@ export const command = defineCommand({
         port: path,
         bytes: result.bytes,
         resumedFrom: result.resumedFrom,
+        dataBytesSent: result.dataBytesSent,
         slot: result.slot,
         bootedVersion: result.bootedVersion ?? null,
         ms: result.ms,
       };
       if (values.json) return printJson(summary);
       const resumed = result.resumedFrom > 0 ? `, resumed at ${formatBytes(result.resumedFrom)}` : '';
-      console.log(`flashed ${formatBytes(result.bytes)} to slot ${result.slot} in ${result.ms} ms${resumed}`);
+      const wire =
+        result.dataBytesSent < result.bytes - result.resumedFrom
+          ? ` (${formatBytes(result.dataBytesSent)} on the line)`
+          : '';
+      console.log(
+        `flashed ${formatBytes(result.bytes)} to slot ${result.slot} in ${result.ms} ms${resumed}${wire}`,
+      );
       if (result.bootedVersion)
         console.log(`booted version ${result.bootedVersion} from slot ${result.slot}`);
     } finally {

@@ -3,10 +3,12 @@
  * class on both ends, against the raw throughput of the same pair in the same run.
  *   flashGoodputRatio = image bytes/s through the protocol (INFO..END_OK, which carries the slot's hash since
  *                       protocol v2, no boot) / raw bytes/s (target >= 0.8), medians of `--rounds` (15)
- *                       rounds each. The far end runs in its own process, as a board is its own machine: the
+ *                       rounds each. The protocol rounds are `iosnet flash`'s default session: chunks as
+ *                       DATA_Z (raw deflate, protocol v3), compressed inside the timed session; the same
+ *                       sessions with plain DATA only are reported beside (flashGoodputRatioPlainData). The far end runs in its own process, as a board is its own machine: the
  *                       emulator (`iosnet board emulate`) for the protocol, test/bench/raw-sink.ts for raw.
- *                       Raw and protocol rounds alternate in blocks of 3 on the same pair, so both see the
- *                       same load on a shared machine; each far end takes an untimed warm-up transfer first.
+ *                       Raw and protocol rounds alternate in blocks of 5 on the same pair, so both see the
+ *                       same load on a shared machine; each far end takes 3 untimed warm-up transfers first.
  *   imageBuildMs      = buildImage of the real device entry for emu-x64
  *   bootToSyncedMs*   = flash done (BOOT sent) -> the device's light client reports synced, on emu-x64 and emu-arm64
  *                       (qemu), against a one-validator devnet (test/bench/boot-to-synced.ts); `--no-boot` skips it
@@ -23,7 +25,7 @@ import { buildImage } from '../../flash-scripts/image.js';
 import { openSerialPort } from '../../flash-scripts/serial.js';
 import { cliCrypto } from '../../gateway/cli/crypto.js';
 import { testCrypto as crypto } from '../helpers/crypto.js';
-import { releaseKey, removeTinyEntries, spawnEmulator, testAnchor, tinyEntry } from '../helpers/flash.js';
+import { releaseKey, spawnEmulator, testAnchor } from '../helpers/flash.js';
 import { HilDevnet, prepareSysroots } from '../helpers/hil.js';
 import { measureBootToSyncedPhases } from './boot-to-synced.js';
 import { log, machine, median, round } from './harness.js';
@@ -86,21 +88,12 @@ try {
   const imageBuildMs = performance.now() - t0;
   log(`image: ${image.bytes.length} bytes, built in ${round(imageBuildMs)} ms`);
 
-  // A far end in its own process runs its first transfer with cold code (V8 compiles as it goes: ~3 ms for
+  // A far end in its own process runs its first transfers with cold code (V8 compiles and optimizes as it
+  // goes: the first sessions of a fresh emulator took ~60-80 ms against ~30-40 ms later, and ~3 ms went to
   // the first BEGIN alone, measured); a board's bootloader is compiled code that never warms up. So each
-  // spawned far end first takes an untimed small transfer: the raw sink a few KiB, the board a whole session
-  // with a small image (a tiny device entry: one DATA chunk, to the same slot the timed image then
-  // overwrites, so the slot file holds next to nothing of it).
-  const warmImage = (
-    await buildImage({
-      board,
-      anchor: testAnchor(),
-      releaseSecretKey: releaseKey.secretKey,
-      version: 'bench-warm-up',
-      crypto,
-      entry: tinyEntry(),
-    })
-  ).bytes;
+  // spawned far end first takes WARM_UP untimed transfers of the same image (each BEGIN starts it over at
+  // byte 0: nothing of one session helps the next, docs/flashing.md §6).
+  const WARM_UP = 3;
   const total = image.bytes.length;
   /** Writes `bytes` in 64 KiB writes; resolves with the ms until the far end's one-byte answer is back. */
   const sendRaw = async (tx: Awaited<ReturnType<typeof openSerialPort>>, bytes: Uint8Array) => {
@@ -115,7 +108,7 @@ try {
   // until the one byte the sink writes back once it has read every byte reaches the sender, as the protocol
   // round is timed until END_OK reaches the host. One sink serves a block of rounds after its warm-up.
   const rawBlock = async (n: number): Promise<number[]> => {
-    const sizes = [warmImage.length, ...Array.from({ length: n }, () => total)].map(String);
+    const sizes = Array.from({ length: WARM_UP + n }, () => String(total));
     const sink = spawn(process.execPath, ['--import', 'tsx', RAW_SINK, b, ...sizes], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -123,7 +116,7 @@ try {
       await childSays(sink, `raw sink on ${b}`);
       const tx = await openSerialPort(a, board.flash.baud);
       try {
-        await sendRaw(tx, warmImage);
+        for (let i = 0; i < WARM_UP; i++) await sendRaw(tx, image.bytes);
         const rates: number[] = [];
         for (let i = 0; i < n; i++) rates.push((total * 1000) / (await sendRaw(tx, image.bytes)));
         return rates;
@@ -142,7 +135,8 @@ try {
   // before is never resumed, docs/flashing.md §6), so an earlier round spares a later one no data. The host
   // checks the image with the crypto `iosnet flash` uses (native).
   let flashDirs = 0;
-  const flashBlock = async (n: number): Promise<number[]> => {
+  /** Rates of `n` sessions; `compression` as FlashOptions (undefined: what `iosnet flash` does). */
+  const flashBlock = async (n: number, compression?: false): Promise<number[]> => {
     const emulator = await spawnEmulator(
       {
         iosnet: IOSNET,
@@ -155,27 +149,32 @@ try {
       () => {},
     );
     try {
-      await timeFlash(warmImage);
+      for (let i = 0; i < WARM_UP; i++) await timeFlash(image.bytes, compression);
       const rates: number[] = [];
-      for (let i = 0; i < n; i++) rates.push((total * 1000) / (await timeFlash(image.bytes)));
+      for (let i = 0; i < n; i++) rates.push((total * 1000) / (await timeFlash(image.bytes, compression)));
       return rates;
     } finally {
       await stopChild(emulator.child);
     }
   };
+  /** Chunk bytes the last timed session put on the line (deflated where DATA_Z). */
+  let dataBytesSent = 0;
   /** One session (no boot) on a freshly opened host port: its ms. */
-  const timeFlash = async (bytes: Uint8Array): Promise<number> => {
+  const timeFlash = async (bytes: Uint8Array, compression?: false): Promise<number> => {
     const host = await openSerialPort(a, board.flash.baud);
     try {
       const start = performance.now();
-      await flashImage({
+      const r = await flashImage({
         port: host.stream,
         image: bytes,
         boardId: board.id,
         crypto: cliCrypto(),
         boot: false,
+        ...(compression === false ? { compression } : {}),
       });
-      return performance.now() - start;
+      const ms = performance.now() - start;
+      dataBytesSent = r.dataBytesSent;
+      return ms;
     } finally {
       await host.close();
     }
@@ -184,32 +183,35 @@ try {
   const roundsAt = process.argv.indexOf('--rounds');
   const rounds = roundsAt > 0 ? Number(process.argv[roundsAt + 1]) : 15;
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds takes a positive integer');
-  /** Raw and protocol rounds in alternating blocks of `block`, so both see the same drift in machine load. */
-  const measure = async (
-    raw: (n: number) => Promise<number[]>,
-    flash: (n: number) => Promise<number[]>,
-    block: number,
-  ) => {
-    const rawRates: number[] = [];
-    const flashRates: number[] = [];
-    for (let done = 0; done < rounds; done += block) {
-      const n = Math.min(block, rounds - done);
-      rawRates.push(...(await raw(n)));
-      flashRates.push(...(await flash(n)));
-    }
-    const rawBytesPerSec = median(rawRates);
-    const flashBytesPerSec = median(flashRates);
-    return {
-      rawBytesPerSec: round(rawBytesPerSec),
-      flashBytesPerSec: round(flashBytesPerSec),
-      flashGoodputRatio: round(flashBytesPerSec / rawBytesPerSec, 3),
-      flashGoodputRatioPerRound: flashRates.map((f, i) => round(f / rawRates[i]!, 3)),
-      rawBytesPerSecPerRound: rawRates.map((r) => round(r)),
-    };
+  // Raw, protocol (DATA_Z, as `iosnet flash` sends by default) and protocol with plain DATA only, in
+  // alternating blocks of 5 rounds, so all three see the same drift in machine load.
+  const block = 5;
+  const rawRates: number[] = [];
+  const flashRates: number[] = [];
+  const plainRates: number[] = [];
+  let wireBytes = 0;
+  for (let done = 0; done < rounds; done += block) {
+    const n = Math.min(block, rounds - done);
+    rawRates.push(...(await rawBlock(n)));
+    flashRates.push(...(await flashBlock(n)));
+    wireBytes = dataBytesSent;
+    plainRates.push(...(await flashBlock(n, false)));
+  }
+  const rawBytesPerSec = median(rawRates);
+  const flashBytesPerSec = median(flashRates);
+  const plainBytesPerSec = median(plainRates);
+  const rates = {
+    rawBytesPerSec: round(rawBytesPerSec),
+    flashBytesPerSec: round(flashBytesPerSec),
+    flashGoodputRatio: round(flashBytesPerSec / rawBytesPerSec, 3),
+    flashGoodputRatioPerRound: flashRates.map((f, i) => round(f / rawRates[i]!, 3)),
+    flashDataBytesOnLine: wireBytes,
+    flashGoodputRatioPlainData: round(plainBytesPerSec / rawBytesPerSec, 3),
+    flashGoodputRatioPlainDataPerRound: plainRates.map((f, i) => round(f / rawRates[i]!, 3)),
+    rawBytesPerSecPerRound: rawRates.map((r) => round(r)),
   };
-  const rates = await measure(rawBlock, flashBlock, 3);
   log(
-    `raw ${round(rates.rawBytesPerSec / 1024)} KiB/s, flash ${round(rates.flashBytesPerSec / 1024)} KiB/s, ratio ${rates.flashGoodputRatio}`,
+    `raw ${round(rawBytesPerSec / 1024)} KiB/s; flash ${round(flashBytesPerSec / 1024)} KiB/s of image (${wireBytes} chunk bytes on the line), ratio ${rates.flashGoodputRatio}; plain DATA ${round(plainBytesPerSec / 1024)} KiB/s, ratio ${rates.flashGoodputRatioPlainData}`,
   );
 
   // Flash done -> light client synced, against a devnet (test/bench/boot-to-synced.ts); --no-boot skips it.
@@ -256,6 +258,5 @@ try {
   console.log(JSON.stringify(report));
 } finally {
   if (socat?.pid) process.kill(socat.pid, 'SIGTERM');
-  removeTinyEntries();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -7,13 +7,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deflateRawSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BoardProtocol, type BootResult } from '../../../boards/emulator/board-protocol.js';
 import { FlashStore, PERSIST_EVERY_BYTES } from '../../../boards/emulator/flash-store.js';
 import { getBoard } from '../../../boards/index.js';
 import { toHex } from '../../../core/bytes.js';
 import {
   DEFAULT_CHUNK_BYTES,
+  decodeErrorBody,
+  encodeBegin,
+  encodeData,
   encodeFrame,
   encodeInfo,
   MessageType,
@@ -22,7 +26,7 @@ import {
 } from '../../../core/serial-protocol.js';
 import { type FlashOptions, flashImage } from '../../../flash-scripts/flash.js';
 import { buildImage } from '../../../flash-scripts/image.js';
-import { decodeManifest } from '../../../flash-scripts/image-format.js';
+import { decodeImageView, decodeManifest } from '../../../flash-scripts/image-format.js';
 import { testCrypto as crypto } from '../../helpers/crypto.js';
 import {
   otherReleaseKey,
@@ -74,6 +78,9 @@ function line(filter?: (bytes: Uint8Array) => Uint8Array | null) {
   return { hostEnd, boardEnd };
 }
 
+/** A host write that is a DATA or DATA_Z frame (END, then the type byte). */
+const isChunkFrame = (bytes: Uint8Array) => bytes[1] === MessageType.data || bytes[1] === MessageType.dataZ;
+
 function newFlashDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'iosnet-flash-unit-'));
   dirs.push(d);
@@ -81,7 +88,12 @@ function newFlashDir(): string {
 }
 
 /** `window`: what the board advertises; 2 (64 KiB in flight) lets a test stop a transfer halfway. */
-function fakeBoard(dir: string, filter?: (bytes: Uint8Array) => Uint8Array | null, window?: number) {
+function fakeBoard(
+  dir: string,
+  filter?: (bytes: Uint8Array) => Uint8Array | null,
+  window?: number,
+  encodings?: number,
+) {
   const store = FlashStore.open(dir, board.slotBytes, {
     boardId: board.id,
     releaseKey: toHex(releaseKey.publicKey),
@@ -101,7 +113,13 @@ function fakeBoard(dir: string, filter?: (bytes: Uint8Array) => Uint8Array | nul
     boots.push(slot);
     return { ok: true };
   };
-  const protocol = new BoardProtocol({ store, crypto, trialBoot, ...(window ? { window } : {}) });
+  const protocol = new BoardProtocol({
+    store,
+    crypto,
+    trialBoot,
+    ...(window ? { window } : {}),
+    ...(encodings !== undefined ? { encodings } : {}),
+  });
   const { hostEnd, boardEnd } = line(filter);
   protocol.attach(boardEnd);
   return { store, protocol, hostEnd, boots };
@@ -134,30 +152,118 @@ describe('flashImage over the protocol', () => {
     b.store.close();
   });
 
-  it('survives a lossy line: dropped and corrupted DATA frames are resent (go-back-N)', async () => {
-    let n = 0;
-    const b = fakeBoard(newFlashDir(), (bytes) => {
-      // Frames start with END then the type byte; only DATA frames are damaged.
-      if (bytes[1] !== MessageType.data) return bytes;
-      n++;
-      if (n % 9 === 0) return null;
-      if (n % 13 === 0) {
-        const c = bytes.slice();
-        c[40] = c[40] === SLIP_END ? 1 : c[40]! ^ 0x10;
-        return c;
-      }
+  it.each([
+    ['DATA_Z', undefined],
+    ['DATA', false],
+  ] as const)(
+    'survives a lossy line: dropped and corrupted %s frames are resent (go-back-N)',
+    async (_, compression) => {
+      let n = 0;
+      let dropped = 0;
+      let corrupted = 0;
+      const b = fakeBoard(newFlashDir(), (bytes) => {
+        // Frames start with END then the type byte; only chunk frames are damaged.
+        if (!isChunkFrame(bytes)) return bytes;
+        n++;
+        if (n % 5 === 0) {
+          dropped++;
+          return null;
+        }
+        if (n % 7 === 0) {
+          corrupted++;
+          const c = bytes.slice();
+          c[40] = c[40] === SLIP_END ? 1 : c[40]! ^ 0x10;
+          return c;
+        }
+        return bytes;
+      });
+      const r = await flash(b.hostEnd, { boot: false, compression });
+      expect(dropped).toBeGreaterThan(1);
+      expect(corrupted).toBeGreaterThan(1);
+      expect(r.resumedFrom).toBe(0);
+      expect(b.store.env.staging).toMatchObject({ complete: true, have: image.length });
+      expect(b.store.read('a', image.length)).toEqual(image);
+      b.store.close();
+    },
+  );
+
+  it('deflates chunks for a board that offers DATA_Z, and sends plain DATA to one that does not or when told', async () => {
+    const types = new Set<number>();
+    const watch = (bytes: Uint8Array) => {
+      if (isChunkFrame(bytes)) types.add(bytes[1]!);
       return bytes;
+    };
+    const z = fakeBoard(newFlashDir(), watch);
+    const rz = await flash(z.hostEnd, { boot: false });
+    expect(types).toEqual(new Set([MessageType.dataZ]));
+    // The test image's padding is random text: deflate takes it well below its size.
+    expect(rz.dataBytesSent).toBeLessThan(0.9 * image.length);
+    expect(z.store.read('a', image.length)).toEqual(image);
+    z.store.close();
+    for (const [encodings, compression] of [
+      [0, undefined],
+      [undefined, false],
+    ] as const) {
+      types.clear();
+      const p = fakeBoard(newFlashDir(), watch, undefined, encodings);
+      const rp = await flash(p.hostEnd, { boot: false, compression });
+      expect(types).toEqual(new Set([MessageType.data]));
+      expect(rp.dataBytesSent).toBe(image.length);
+      expect(p.store.read('a', image.length)).toEqual(image);
+      p.store.close();
+    }
+  });
+
+  it('refuses a DATA_Z that is no raw deflate of at most one chunk, and keeps nothing of it', async () => {
+    const b = fakeBoard(newFlashDir());
+    const answers: { type: number; code?: string }[] = [];
+    const decoder = new SlipDecoder();
+    b.hostEnd.on('data', (c: Uint8Array) =>
+      decoder.push(
+        c,
+        (f) =>
+          answers.push(
+            f.type === MessageType.error
+              ? { type: f.type, code: decodeErrorBody(f.body).code }
+              : { type: f.type },
+          ),
+        () => {},
+      ),
+    );
+    const v = decodeImageView(image);
+    const begin = encodeBegin({
+      imageSize: image.length,
+      imageSha256: crypto.sha256(image),
+      manifest: v.manifestBytes,
+      signature: v.signature,
     });
-    const r = await flash(b.hostEnd, { boot: false });
-    expect(r.resumedFrom).toBe(0);
-    expect(b.store.env.staging).toMatchObject({ complete: true, have: image.length });
-    expect(b.store.read('a', image.length)).toEqual(image);
+    const first = image.subarray(0, DEFAULT_CHUNK_BYTES);
+    const good = deflateRawSync(first);
+    const bad = [
+      deflateRawSync(new Uint8Array(DEFAULT_CHUNK_BYTES + 1)), // inflates past one chunk (a bomb, in small)
+      good.subarray(0, good.length - 3), // truncated
+      Uint8Array.from([...good, 0, 1, 2]), // bytes after the stream
+      deflateRawSync(new Uint8Array(0)), // nothing
+      Uint8Array.of(0xff, 0xff, 0xff), // not deflate
+    ];
+    b.hostEnd.write(encodeFrame(MessageType.begin, begin));
+    for (const body of bad) b.hostEnd.write(encodeFrame(MessageType.dataZ, encodeData(0, body)));
+    b.hostEnd.write(encodeFrame(MessageType.dataZ, encodeData(0, good)));
+    await vi.waitFor(() => expect(answers).toHaveLength(2 + bad.length), { timeout: 5000 });
+    expect(answers).toEqual([
+      { type: MessageType.beginOk },
+      ...bad.map(() => ({ type: MessageType.error, code: 'FLASH_FRAME_INVALID' })),
+      { type: MessageType.ack },
+    ]);
+    // Only the good chunk was taken.
+    expect(b.store.env.staging!.have).toBe(DEFAULT_CHUNK_BYTES);
+    expect(b.store.read('a', DEFAULT_CHUNK_BYTES)).toEqual(first);
     b.store.close();
   });
 
   it('acknowledges DATA sent twice, also after the image is complete (a retransmission crossing the last ACK)', async () => {
     const b = fakeBoard(newFlashDir(), (bytes) => {
-      if (bytes[1] !== MessageType.data) return bytes;
+      if (!isChunkFrame(bytes)) return bytes;
       const twice = new Uint8Array(bytes.length * 2);
       twice.set(bytes);
       twice.set(bytes, bytes.length);
@@ -235,6 +341,7 @@ describe('flashImage over the protocol', () => {
             activeSlot: null,
             activeVersion: null,
             staged: null,
+            encodings: 0,
           });
           boardEnd.write(encodeFrame(MessageType.infoOk, v1));
         },
@@ -243,7 +350,7 @@ describe('flashImage over the protocol', () => {
     );
     await expect(flash(hostEnd)).rejects.toMatchObject({
       code: 'FLASH_PROTOCOL_MISMATCH',
-      message: 'the board speaks flashing protocol version 1; this host speaks version 2',
+      message: 'the board speaks flashing protocol version 1; this host speaks version 3',
     });
     expect(seen).toEqual([MessageType.info]);
   });

@@ -5,6 +5,7 @@ import {
   decodeBegin,
   decodeData,
   decodeInfo,
+  ENCODING_DEFLATE,
   encodeBegin,
   encodeData,
   encodeDataFrame,
@@ -105,6 +106,9 @@ describe('SLIP frames', () => {
     const { frames, bad } = decodeAll(wire, 4095);
     expect(bad).toEqual([]);
     expect(decodeData(frames[0]!.body)).toEqual({ offset: 0x01020304, bytes: chunk });
+    // DATA_Z: the same body layout under its own type.
+    const z = encodeDataFrame(7, chunk.subarray(0, 100), crc32, MessageType.dataZ);
+    expect(z).toEqual(encodeFrame(MessageType.dataZ, encodeData(7, chunk.subarray(0, 100))));
   });
 
   it('refuses a board of another protocol version by its first field, whatever follows', () => {
@@ -117,13 +121,27 @@ describe('SLIP frames', () => {
       activeSlot: null,
       activeVersion: null,
       staged: null,
+      encodings: 0,
     });
     expect(() => decodeInfo(v1)).toThrow(
-      expect.objectContaining({ code: 'FLASH_PROTOCOL_MISMATCH', data: { boardVersion: 1, hostVersion: 2 } }),
+      expect.objectContaining({ code: 'FLASH_PROTOCOL_MISMATCH', data: { boardVersion: 1, hostVersion: 3 } }),
     );
-    // A later version may change the rest of INFO_OK: [3, "anything", 0] is still named as version 3.
-    const v3 = new Uint8Array([0x83, 0x03, 0x68, ...new TextEncoder().encode('anything'), 0x00]);
-    expect(() => decodeInfo(v3)).toThrow(/version 3; this host speaks version 2/);
+    // A later version may change the rest of INFO_OK: [4, "anything", 0] is still named as version 4.
+    const v4 = new Uint8Array([0x83, 0x04, 0x68, ...new TextEncoder().encode('anything'), 0x00]);
+    expect(() => decodeInfo(v4)).toThrow(/version 4; this host speaks version 3/);
+    // Version 2's INFO_OK (eight fields, no encodings) is refused by its version, not misread.
+    const v2 = encodeInfo({
+      protocolVersion: 2,
+      boardId: 'emu-x64',
+      slotBytes: 1024,
+      maxChunkBytes: 32768,
+      window: 8,
+      activeSlot: null,
+      activeVersion: null,
+      staged: null,
+      encodings: 0,
+    });
+    expect(() => decodeInfo(v2)).toThrow(expect.objectContaining({ code: 'FLASH_PROTOCOL_MISMATCH' }));
   });
 
   it('encodes INFO and BEGIN canonically and decodes them back', () => {
@@ -136,6 +154,7 @@ describe('SLIP frames', () => {
       activeSlot: 'a',
       activeVersion: '0.1.0',
       staged: { imageSha256: new Uint8Array(32).fill(9), imageSize: 400_000, haveBytes: 131_072 },
+      encodings: ENCODING_DEFLATE,
     };
     expect(decodeInfo(encodeInfo(info))).toEqual(info);
     const empty = { ...info, activeSlot: null, activeVersion: null, staged: null };
