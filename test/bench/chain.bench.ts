@@ -181,13 +181,20 @@ class BatchPoster {
   }
 }
 
+/**
+ * A batch whose connection failed goes again, up to 3 times: a keep-alive socket the gateway closed while
+ * idle (between the phases) fails the first request written to it ("socket hang up"), and each of the
+ * agent's 4 sockets may be such a one. A resent batch is safe: transactions already admitted come back
+ * refused as duplicates.
+ */
 async function postWithRetry(poster: BatchPoster, body: Uint8Array) {
-  try {
-    return await poster.post(body);
-  } catch (e) {
-    if (!(e instanceof IosnetError) || e.code !== 'GATEWAY_UNREACHABLE') throw e;
-    retried++;
-    return poster.post(body);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await poster.post(body);
+    } catch (e) {
+      if (!(e instanceof IosnetError) || e.code !== 'GATEWAY_UNREACHABLE' || attempt >= 3) throw e;
+      retried++;
+    }
   }
 }
 
