@@ -114,7 +114,8 @@ function cpuMsOf(pid: number): number {
   }
 }
 
-async function finalizedTxs(client: GatewayClient): Promise<number> {
+/** A counter from the gateway's /metrics (0 when absent). */
+async function metric(client: GatewayClient, name: string): Promise<number> {
   let text: string;
   try {
     text = await (await fetch(`${client.base}/metrics`)).text();
@@ -122,9 +123,14 @@ async function finalizedTxs(client: GatewayClient): Promise<number> {
     // A keep-alive socket the gateway closed while this process was busy signing: once more, on a new one.
     text = await (await fetch(`${client.base}/metrics`)).text();
   }
-  const line = text.split('\n').find((l) => l.startsWith('iosnet_finalized_txs_total '));
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line ? Number(line.split(' ')[1]) : 0;
 }
+
+const finalizedTxs = (client: GatewayClient) => metric(client, 'iosnet_finalized_txs_total');
+/** View changes all gateways have made so far (a stalled height costs a timeout and a new proposer). */
+const viewChanges = async (clients: readonly GatewayClient[]) =>
+  (await Promise.all(clients.map((c) => metric(c, 'iosnet_view_changes_total')))).reduce((a, b) => a + b, 0);
 
 function describe(e: unknown): string {
   return e instanceof Error
@@ -374,6 +380,7 @@ async function main(): Promise<void> {
     // (or 120 s), over that time. When the offered rate is above capacity this is the capacity.
     const before = await finalizedTxs(clients[0]!);
     const heightBefore = (await clients[0]!.status()).finalizedHeight;
+    const viewChangesBefore = await viewChanges(clients);
     const cpuBefore = procs.map((p) => cpuMsOf(p.pid));
     const benchCpuBefore = process.cpuUsage();
     const t0 = performance.now();
@@ -394,6 +401,7 @@ async function main(): Promise<void> {
     // The peak's bounds on the monotonic clock V8's CPU profiles time their samples with (µs), to cut them out.
     if (profDir) log(`peak window (monotonic µs): ${peakStartUs}..${process.hrtime.bigint() / 1000n}`);
     const peakHeights = (await clients[0]!.status()).finalizedHeight - heightBefore;
+    const peakViewChanges = (await viewChanges(clients)) - viewChangesBefore;
     const finalizedTxPerSec = finalizedInPeak / peakSeconds;
     // Where the machine's CPU went in the peak phase, per finalized transaction (all threads of each process).
     const gatewayCpuUsPerTx = procs.map((p, i) =>
@@ -403,7 +411,8 @@ async function main(): Promise<void> {
     const loadCpuUsPerTx = Math.round((benchCpu.user + benchCpu.system) / Math.max(1, finalizedInPeak));
     log(
       `CPU per finalized tx: gateways ${gatewayCpuUsPerTx.join(', ')} µs; load generator ${loadCpuUsPerTx} µs; ` +
-        `${peakHeights} heights (${(peakHeights / peakSeconds).toFixed(1)}/s, ${Math.round(finalizedInPeak / Math.max(1, peakHeights))} tx per block)`,
+        `${peakHeights} heights (${(peakHeights / peakSeconds).toFixed(1)}/s, ${Math.round(finalizedInPeak / Math.max(1, peakHeights))} tx per block), ` +
+        `${peakViewChanges} view changes (all gateways)`,
     );
     log(
       `peak: offered ${OFFERED}/s for ${SECONDS} s; sent in ${sendSeconds.toFixed(1)} s (${peakOffer.lateTicks} late ticks), ` +
@@ -451,6 +460,7 @@ async function main(): Promise<void> {
       gatewayCpuUsPerTx,
       loadCpuUsPerTx,
       peakHeightsPerSec: Math.round((peakHeights / peakSeconds) * 10) / 10,
+      peakViewChanges,
       peakTxPerBlock: Math.round(finalizedInPeak / Math.max(1, peakHeights)),
       latencyPhaseTxPerSec: halfRate,
       grade1P50Ms: med(grade1),
