@@ -32,9 +32,9 @@ beforeAll(async () => {
     throw new Error(`${CHROMIUM} missing: run scripts/install-system-deps.sh --only chromium`);
   }
   // A gateway prunes blocks below the state block before the latest (docs/consensus.md): with the test
-  // chain's 8-height state blocks at 10 heights/s a finalized transaction is forgotten after ~0.8-1.6 s, and
+  // chain's 8-height state blocks at 10 heights/s a finalized transaction is forgotten after ~1.6-2.4 s, and
   // the drill-down into the registration below then found it "unknown" (3 of 6 local runs and one CI run
-  // failed so, at this session's start commit and after). 64-height state blocks keep it ~6-12 s, and the
+  // failed so, at this session's start commit and after). 64-height state blocks keep it ~13-19 s, and the
   // transaction is opened right after it is final.
   net = await TestNet.create(VALIDATORS, {
     params: { ...TEST_PARAMS, epochLength: 256, stateBlockInterval: 64 },
