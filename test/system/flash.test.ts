@@ -206,14 +206,23 @@ describe('flashing an emulated board over a pty', () => {
     const info = await boardInfo(hostPort, 115_200);
     expect(info.activeSlot).toBe('a');
     expect(info.staged?.haveBytes).toBeGreaterThan(0);
+    // The interrupted session sent DATA_Z (the default); this one resumes with plain DATA: offsets count
+    // image bytes whatever the encoding (docs/flashing.md §5).
     const r = await run(
       process.execPath,
-      [iosnet, 'flash', '--port', hostPort, '--board', 'emu-x64', image('1.1.0'), '--json'],
+      [iosnet, 'flash', '--port', hostPort, '--board', 'emu-x64', image('1.1.0'), '--no-compress', '--json'],
       { timeoutMs: 60_000 },
     );
     expect(r.code, r.stderr + emu.log()).toBe(0);
-    const out = JSON.parse(r.stdout) as { resumedFrom: number; slot: string; bootedVersion: string };
+    const out = JSON.parse(r.stdout) as {
+      bytes: number;
+      resumedFrom: number;
+      dataBytesSent: number;
+      slot: string;
+      bootedVersion: string;
+    };
     expect(out.resumedFrom).toBe(info.staged!.haveBytes);
+    expect(out.dataBytesSent).toBe(out.bytes - out.resumedFrom);
     expect(out).toMatchObject({ slot: 'b', bootedVersion: '1.1.0' });
   }, 90_000);
 
