@@ -15,6 +15,7 @@ import { getBoard } from '../../../boards/index.js';
 import { toHex } from '../../../core/bytes.js';
 import {
   DEFAULT_CHUNK_BYTES,
+  decodeData,
   decodeErrorBody,
   encodeBegin,
   encodeData,
@@ -76,6 +77,17 @@ function line(filter?: (bytes: Uint8Array) => Uint8Array | null) {
     },
   });
   return { hostEnd, boardEnd };
+}
+
+/** The one frame in a host write. */
+function decodeOne(bytes: Uint8Array) {
+  const frames: { type: number; body: Uint8Array }[] = [];
+  new SlipDecoder().push(
+    bytes,
+    (f) => frames.push({ type: f.type, body: f.body.slice() }),
+    () => {},
+  );
+  return frames[0] ?? { type: -1, body: new Uint8Array(0) };
 }
 
 /** A host write that is a DATA or DATA_Z frame (END, then the type byte). */
@@ -260,6 +272,39 @@ describe('flashImage over the protocol', () => {
     expect(b.store.read('a', DEFAULT_CHUNK_BYTES)).toEqual(first);
     b.store.close();
   });
+
+  it('sends END behind the last chunk, and again after resending a last chunk the line lost', async () => {
+    const lastOffset = Math.floor((image.length - 1) / DEFAULT_CHUNK_BYTES) * DEFAULT_CHUNK_BYTES;
+    let droppedLast = false;
+    let ends = 0;
+    const order: string[] = [];
+    const b = fakeBoard(newFlashDir(), (bytes) => {
+      const frame = decodeOne(bytes);
+      if (frame.type === MessageType.end) {
+        ends++;
+        order.push('END');
+      }
+      if (frame.type !== MessageType.data && frame.type !== MessageType.dataZ) return bytes;
+      const { offset } = decodeData(frame.body);
+      order.push(`@${offset}`);
+      // The last chunk, once: no later frame makes the board NAK the gap, so END is what finds it.
+      if (offset === lastOffset && !droppedLast) {
+        droppedLast = true;
+        return null;
+      }
+      return bytes;
+    });
+    const r = await flash(b.hostEnd, { boot: false });
+    expect(r.bytes).toBe(image.length);
+    expect(droppedLast).toBe(true);
+    expect(ends).toBe(2);
+    // The first END right behind the last chunk, before any wait for its ACK; the second behind its resend.
+    expect(order.indexOf('END')).toBe(order.indexOf(`@${lastOffset}`) + 1);
+    expect(order.at(-1)).toBe('END');
+    expect(order.at(-2)).toBe(`@${lastOffset}`);
+    expect(b.store.read('a', image.length)).toEqual(image);
+    b.store.close();
+  }, 10_000);
 
   it('acknowledges DATA sent twice, also after the image is complete (a retransmission crossing the last ACK)', async () => {
     const b = fakeBoard(newFlashDir(), (bytes) => {
