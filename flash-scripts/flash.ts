@@ -223,7 +223,8 @@ export async function flashImage(opts: FlashOptions): Promise<FlashResult> {
       opts.compression !== false && (info.encodings & ENCODING_DEFLATE) !== 0
         ? (opts.compression ?? DEFAULT_COMPRESSION_LEVEL)
         : undefined;
-    if (frames?.chunk !== chunk || level !== (opts.compression ?? DEFAULT_COMPRESSION_LEVEL)) {
+    // The chunks deflated while INFO travelled serve only a board that takes DATA_Z in chunks of that size.
+    if (frames?.chunk !== chunk || level === undefined) {
       frames?.stop();
       frames = new DataFrames(image, chunk, level);
     }
@@ -339,12 +340,11 @@ class DataFrames {
         if (offset >= this.image.length) break;
         const at = offset;
         offset += this.chunk;
-        const bytes = this.image.subarray(at, Math.min(at + this.chunk, this.image.length));
         running++;
-        deflateRawAsync(bytes, { level }).then(
+        deflateRawAsync(this.chunkAt(at), { level }).then(
           (out) => {
             running--;
-            if (!this.deflated.has(at)) this.deflated.set(at, out.length < bytes.length ? out : null);
+            if (!this.deflated.has(at)) this.keep(at, out);
             step();
           },
           () => {
@@ -383,28 +383,30 @@ class DataFrames {
     f?.();
   }
 
-  /** The frame for the chunk at `offset` (whose end is min(offset + chunk, image size)). */
+  /** The frame for the chunk at `offset`. */
   frame(offset: number): Uint8Array {
-    const z = this.level === undefined ? null : this.deflate(offset);
-    if (z) {
-      this.sentBytes += z.length;
-      return encodeDataFrame(offset, z, MessageType.dataZ);
-    }
-    const end = Math.min(offset + this.chunk, this.image.length);
-    this.sentBytes += end - offset;
-    return encodeDataFrame(offset, this.image.subarray(offset, end));
+    const z = this.level === undefined ? null : this.deflate(offset, this.level);
+    const bytes = z ?? this.chunkAt(offset);
+    this.sentBytes += bytes.length;
+    return z ? encodeDataFrame(offset, z, MessageType.dataZ) : encodeDataFrame(offset, bytes);
   }
 
-  /** The chunk's raw deflate, or null when it does not shrink. */
-  private deflate(offset: number): Uint8Array | null {
-    let z = this.deflated.get(offset);
-    if (z === undefined) {
-      const bytes = this.image.subarray(offset, Math.min(offset + this.chunk, this.image.length));
-      const out = deflateRawSync(bytes, { level: this.level ?? DEFAULT_COMPRESSION_LEVEL });
-      z = out.length < bytes.length ? out : null;
-      this.deflated.set(offset, z);
-    }
+  /** The image bytes of the chunk at `offset` (to min(offset + chunk, image size)). */
+  private chunkAt(offset: number): Uint8Array {
+    return this.image.subarray(offset, Math.min(offset + this.chunk, this.image.length));
+  }
+
+  /** Records a chunk's deflate output: null when it does not shrink the chunk. */
+  private keep(offset: number, out: Uint8Array): Uint8Array | null {
+    const z = out.length < this.chunkAt(offset).length ? out : null;
+    this.deflated.set(offset, z);
     return z;
+  }
+
+  /** The chunk's raw deflate (deflateAhead's, else made now), or null when it does not shrink. */
+  private deflate(offset: number, level: number): Uint8Array | null {
+    const z = this.deflated.get(offset);
+    return z !== undefined ? z : this.keep(offset, deflateRawSync(this.chunkAt(offset), { level }));
   }
 }
 

@@ -71,6 +71,8 @@ export interface BoardProtocolOptions {
 
 export class BoardProtocol {
   private readonly opts: BoardProtocolOptions;
+  /** The INFO_OK `encodings` this board offers. */
+  private readonly encodings: number;
   private readonly decoder = new FrameDecoder();
   private stream: Duplex | undefined;
   /** The `have` value a NAK was last sent for: one NAK per gap, not one per out-of-order frame. */
@@ -93,6 +95,7 @@ export class BoardProtocol {
 
   constructor(opts: BoardProtocolOptions) {
     this.opts = opts;
+    this.encodings = opts.encodings ?? ENCODING_DEFLATE;
   }
 
   attach(stream: Duplex): void {
@@ -155,7 +158,7 @@ export class BoardProtocol {
         case MessageType.data:
           return this.onData(f.body, false);
         case MessageType.dataZ:
-          if (((this.opts.encodings ?? ENCODING_DEFLATE) & ENCODING_DEFLATE) === 0)
+          if ((this.encodings & ENCODING_DEFLATE) === 0)
             return this.error('FLASH_FRAME_INVALID', 'DATA_Z is not among the encodings this board offers');
           return this.onData(f.body, true);
         case MessageType.end:
@@ -206,7 +209,7 @@ export class BoardProtocol {
         activeSlot: env.active,
         activeVersion: env.active ? (env.slots[env.active]?.version ?? null) : null,
         staged: s ? { imageSha256: fromHex(s.imageSha256), imageSize: s.imageSize, haveBytes: s.have } : null,
-        encodings: this.opts.encodings ?? ENCODING_DEFLATE,
+        encodings: this.encodings,
       }),
     );
   }

@@ -5,7 +5,8 @@
  *                       protocol v2, no boot) / raw bytes/s (target >= 0.8), medians of `--rounds` (15)
  *                       rounds each. The protocol rounds are `iosnet flash`'s default session: chunks as
  *                       DATA_Z (raw deflate, protocol v3), compressed inside the timed session; the same
- *                       sessions with plain DATA only are reported beside (flashGoodputRatioPlainData). The far end runs in its own process, as a board is its own machine: the
+ *                       sessions with plain DATA only are reported beside (flashGoodputRatioPlainData).
+ *                       The far end runs in its own process, as a board is its own machine: the
  *                       emulator (`iosnet board emulate`) for the protocol, test/bench/raw-sink.ts for raw.
  *                       Raw and protocol rounds alternate in blocks of 5 on the same pair, so both see the
  *                       same load on a shared machine; each far end takes 3 untimed warm-up transfers first.
@@ -130,7 +131,7 @@ try {
   // Protocol, board in its own process: a whole session (INFO, BEGIN, DATA, END) each round against
   // `iosnet board emulate` (the portable crypto, with its boot ROM's native hashing and signature check,
   // boards/emulator/boot-rom.ts, docs/flashing.md §10), each on a freshly opened host port. One board serves
-  // a block of rounds after its warm-up session, as a board on a flashing bench stays powered between
+  // a block of rounds after its warm-up sessions, as a board on a flashing bench stays powered between
   // images; each round's BEGIN starts the image over at byte 0 (the complete staged image of the round
   // before is never resumed, docs/flashing.md §6), so an earlier round spares a later one no data. The host
   // checks the image with the crypto `iosnet flash` uses (native).
@@ -157,8 +158,8 @@ try {
       await stopChild(emulator.child);
     }
   };
-  /** Chunk bytes the last timed session put on the line (deflated where DATA_Z). */
-  let dataBytesSent = 0;
+  /** Chunk bytes a DATA_Z session put on the line. */
+  let wireBytes = 0;
   /** One session (no boot) on a freshly opened host port: its ms. */
   const timeFlash = async (bytes: Uint8Array, compression?: false): Promise<number> => {
     const host = await openSerialPort(a, board.flash.baud);
@@ -173,7 +174,7 @@ try {
         ...(compression === false ? { compression } : {}),
       });
       const ms = performance.now() - start;
-      dataBytesSent = r.dataBytesSent;
+      if (compression === undefined) wireBytes = r.dataBytesSent;
       return ms;
     } finally {
       await host.close();
@@ -189,12 +190,10 @@ try {
   const rawRates: number[] = [];
   const flashRates: number[] = [];
   const plainRates: number[] = [];
-  let wireBytes = 0;
   for (let done = 0; done < rounds; done += block) {
     const n = Math.min(block, rounds - done);
     rawRates.push(...(await rawBlock(n)));
     flashRates.push(...(await flashBlock(n)));
-    wireBytes = dataBytesSent;
     plainRates.push(...(await flashBlock(n, false)));
   }
   const rawBytesPerSec = median(rawRates);
