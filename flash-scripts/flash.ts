@@ -5,8 +5,7 @@
  * window, checks the slot's hash the board reports in END_OK against its own, and boots it.
  */
 import type { Duplex } from 'node:stream';
-import { promisify } from 'node:util';
-import { deflateRaw, deflateRawSync } from 'node:zlib';
+import { deflateRawSync } from 'node:zlib';
 import { equalBytes, toHex } from '../core/bytes.js';
 import type { Crypto } from '../core/crypto.js';
 import {
@@ -51,6 +50,14 @@ export interface FlashOptions {
   readonly stallTimeoutMs?: number;
   readonly bootTimeoutMs?: number;
   /**
+   * The line's baud rate, when it has one (a UART; `iosnet flash` gives the board's): every wait for an
+   * answer is extended by the time the bytes already written still need on the line (10 bits a byte, 8N1),
+   * else a window of 32 KiB chunks at 115,200 baud (~2.8 s each) ran into the 1 s ACK timeout, and the
+   * host resent the window again and again (measured on an emulated 115,200-baud line: 8x the bytes sent,
+   * or FLASH_NO_ANSWER). Unset (a pty, an in-memory pair): no allowance.
+   */
+  readonly baudRate?: number;
+  /**
    * Chunks go as DATA_Z, raw deflate at this level (1-9), to a board that accepts it (INFO_OK `encodings`),
    * each one that shrinks; false: plain DATA only. Default DEFAULT_COMPRESSION_LEVEL.
    */
@@ -63,14 +70,6 @@ export interface FlashOptions {
  * On a real 115200-baud line, where every byte costs ~87 µs, a higher level pays for itself.
  */
 export const DEFAULT_COMPRESSION_LEVEL = 1;
-
-/** Deflate jobs on the thread pool at once (of libuv's 4 threads; the serial port's reads and writes use them too). */
-const DEFLATE_JOBS = 2;
-
-const deflateRawAsync = promisify(deflateRaw) as (
-  bytes: Uint8Array,
-  opts: { level: number },
-) => Promise<Buffer>;
 
 export interface FlashResult {
   readonly info: BoardInfo;
@@ -103,26 +102,41 @@ export class FrameLink {
       () => {},
     );
 
+  /** When the line will have carried everything written so far (ms, Date.now() clock; with a baud rate). */
+  private lineFreeAt = 0;
+
   constructor(
     private readonly port: Duplex,
     private readonly onConsole?: (text: string) => void,
+    private readonly baudRate?: number,
   ) {
     port.on('data', this.onData);
   }
 
   send(type: number, body?: Uint8Array): void {
-    this.port.write(encodeFrame(type, body));
+    this.write(encodeFrame(type, body));
   }
 
-  /** An encoded frame as it is. */
-  write(frame: Uint8Array): void {
-    this.port.write(frame);
+  /** Encoded bytes as they are (frames). */
+  write(bytes: Uint8Array): void {
+    if (this.baudRate) {
+      const now = Date.now();
+      this.lineFreeAt = Math.max(now, this.lineFreeAt) + (bytes.length * 10_000) / this.baudRate;
+    }
+    this.port.write(bytes);
   }
 
+  /** Time the line still needs for what was written (0 without a baud rate). */
+  lineBusyMs(): number {
+    return Math.max(0, Math.ceil(this.lineFreeAt - Date.now()));
+  }
+
+  /** The next frame; `timeoutMs` counts from when the line has carried what was written before. */
   next(timeoutMs: number, what: string, signal?: AbortSignal): Promise<Frame> {
     if (signal?.aborted) return Promise.reject(new FlashError('FLASH_ABORTED', 'flashing interrupted'));
     const queued = this.queue.shift();
     if (queued) return Promise.resolve(queued);
+    timeoutMs += this.lineBusyMs();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiter = undefined;
@@ -173,15 +187,15 @@ export async function flashImage(opts: FlashOptions): Promise<FlashResult> {
   const { image } = opts;
   const timeoutMs = opts.timeoutMs ?? 3_000;
   const started = Date.now();
-  const link = new FrameLink(opts.port, opts.onConsole);
+  const link = new FrameLink(opts.port, opts.onConsole, opts.baudRate);
   let frames: DataFrames | undefined;
   try {
-    // A leading END flushes whatever half-frame the board's decoder holds from an interrupted session.
-    opts.port.write(new Uint8Array([SLIP_END]));
     // INFO changes nothing on a board, so it goes out before the local checks, which run while it travels
     // (~1.3 ms of checks against a ~2.5 ms round trip here, measured). Nothing else is sent for an image
-    // that cannot be right.
-    link.send(MessageType.info);
+    // that cannot be right. A leading END flushes whatever half frame the board's decoder holds from an
+    // interrupted session; it goes in the same write as INFO (apart, the board took them in two reads, each
+    // a thread-pool job and an event-loop turn: INFO arrived ~1-5 ms later, measured).
+    link.write(withLeadingEnd(encodeFrame(MessageType.info)));
     const { decoded, imageSha256 } = checkImage(opts);
     let info: BoardInfo | undefined;
     // Chunks are deflated from the moment INFO is out, in case the board accepts DATA_Z (unused if it does
@@ -209,7 +223,7 @@ export async function flashImage(opts: FlashOptions): Promise<FlashResult> {
         `image is ${image.length} bytes, the board's slot holds ${info.slotBytes}`,
       );
     }
-    link.send(
+    const begin = encodeFrame(
       MessageType.begin,
       encodeBegin({
         imageSize: image.length,
@@ -233,6 +247,7 @@ export async function flashImage(opts: FlashOptions): Promise<FlashResult> {
       opts,
       info,
       frames,
+      begin,
       expectedResume(info, image.length, imageSha256),
       () =>
         expect(link, MessageType.beginOk, 'BEGIN', timeoutMs, opts.signal).then((f) =>
@@ -267,6 +282,15 @@ export async function flashImage(opts: FlashOptions): Promise<FlashResult> {
     frames?.stop();
     link.close();
   }
+}
+
+const END_FRAME = encodeFrame(MessageType.end);
+
+function withLeadingEnd(frame: Uint8Array): Uint8Array {
+  const out = new Uint8Array(frame.length + 1);
+  out[0] = SLIP_END;
+  out.set(frame, 1);
+  return out;
 }
 
 /**
@@ -324,41 +348,29 @@ class DataFrames {
   ) {}
 
   /**
-   * Deflates the chunks from offset 0 ahead of need on the thread pool, DEFLATE_JOBS at a time: twelve at
-   * once held the session's own serial reads and writes (thread-pool jobs too) behind them, INFO by ~5-8
-   * ms, and on the event loop they held them up ~0.6-1 ms per chunk (measured).
+   * Deflates the chunks from offset 0 ahead of need, one per event-loop turn (~0.3 ms each), so the line's
+   * frames and answers keep their turns in between. On the thread pool (zlib's async API) the same work cost
+   * the host ~5 ms more CPU per session (a zlib stream and a thread hand-off per chunk) and the session
+   * 1-2 ms more, in sessions alternating both in one run (measured): on 2 shared cores the host's CPU is
+   * taken from the board's.
    */
   deflateAhead(): void {
     if (this.level === undefined) return;
     const level = this.level;
     this.deflating = true;
     let offset = 0;
-    let running = 0;
     const step = (): void => {
-      while (this.deflating && running < DEFLATE_JOBS) {
-        while (offset < this.image.length && this.deflated.has(offset)) offset += this.chunk;
-        if (offset >= this.image.length) break;
-        const at = offset;
+      if (!this.deflating) return;
+      while (offset < this.image.length && this.deflated.has(offset)) offset += this.chunk;
+      if (offset >= this.image.length) this.deflating = false;
+      else {
+        this.keep(offset, deflateRawSync(this.chunkAt(offset), { level }));
         offset += this.chunk;
-        running++;
-        deflateRawAsync(this.chunkAt(at), { level }).then(
-          (out) => {
-            running--;
-            if (!this.deflated.has(at)) this.keep(at, out);
-            step();
-          },
-          () => {
-            // Left to the synchronous path.
-            running--;
-            this.deflating = false;
-            step();
-          },
-        );
+        setImmediate(step);
       }
-      if (running === 0) this.deflating = false;
       this.notify();
     };
-    step();
+    setImmediate(step);
   }
 
   /** Ends deflateAhead (the session is over). */
@@ -437,6 +449,7 @@ async function sendData(
   opts: FlashOptions,
   info: BoardInfo,
   frames: DataFrames,
+  begin: Uint8Array,
   expected: number | undefined,
   beginOk: () => Promise<number>,
   endTimeoutMs: number,
@@ -453,18 +466,31 @@ async function sendData(
   /** END may go out (BEGIN_OK is in); one is out and not yet answered (each END gets one answer). */
   let endAllowed = false;
   let endPending = false;
+  // What one pump pass sends goes in one write: each write is a thread-pool job on the host, and frames
+  // written apart reached the board in more, smaller reads (measured).
+  const out: Uint8Array[] = [];
+  const flush = () => {
+    if (out.length > 0) link.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+    out.length = 0;
+  };
   const pump = () => {
     while (next < image.length && next - acked < window * chunk) {
-      if (!frames.ready(next)) return frames.whenReady(pump);
-      link.write(frames.frame(next));
+      if (!frames.ready(next)) {
+        flush();
+        return frames.whenReady(pump);
+      }
+      out.push(frames.frame(next));
       next = Math.min(next + chunk, image.length);
     }
     if (endAllowed && !endPending && next === image.length) {
-      link.send(MessageType.end);
+      out.push(END_FRAME);
       endPending = true;
     }
+    flush();
   };
+  out.push(begin);
   if (expected !== undefined) pump();
+  else flush();
   // The board answers in order: anything before BEGIN_OK (stale ACKs of an earlier session) is skipped.
   const from = await beginOk();
   if (from !== expected) {
@@ -483,7 +509,7 @@ async function sendData(
       f = await link.next(acked < image.length ? ackTimeoutMs : endTimeoutMs, what, opts.signal);
     } catch (err) {
       if (!(err instanceof FlashError && err.code === 'FLASH_NO_ANSWER') || acked === image.length) throw err;
-      if (Date.now() - lastProgress > stallTimeoutMs) {
+      if (Date.now() - lastProgress > stallTimeoutMs + link.lineBusyMs()) {
         throw new FlashError('FLASH_NO_ANSWER', `the board stopped acknowledging data at byte ${acked}`);
       }
       next = acked;

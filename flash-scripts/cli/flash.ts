@@ -63,6 +63,7 @@ export const command = defineCommand({
         image,
         boardId: board.id,
         crypto: cliCrypto(),
+        baudRate: board.flash.baud,
         signal: abort.signal,
         boot: values['no-boot'] !== true,
         ...(values['no-compress'] === true ? { compression: false as const } : {}),

@@ -10,10 +10,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBoard } from '../../boards/index.js';
 import { toHex } from '../../core/bytes.js';
-import { flashImage } from '../../flash-scripts/flash.js';
+import { DEFAULT_CHUNK_BYTES } from '../../core/serial-protocol.js';
+import { DEFAULT_COMPRESSION_LEVEL, flashImage } from '../../flash-scripts/flash.js';
 import { buildImage } from '../../flash-scripts/image.js';
 import { openSerialPort } from '../../flash-scripts/serial.js';
 import { testCrypto as crypto } from '../helpers/crypto.js';
@@ -294,6 +296,57 @@ describe('flashing an emulated board over a pty', () => {
     expect(armEmu.log()).toMatch(/console: \{"event":"boot","node":"v18\.\d+\.\d+","arch":"arm64"\}/);
     await stopEmulator(armEmu);
   }, 180_000);
+
+  it('flashes over a line at 115,200 baud (the board UART rate), each chunk sent once', async () => {
+    // Two socat pairs joined by test/helpers/slow-line.ts at 115,200 baud (11,520 bytes/s): a UART, where
+    // a bare pty pair carries ~20 MB/s. A chunk of this image is ~1.7 s on that line, past the host's 1 s
+    // ACK timeout: a host that does not allow for the line's time resends the window again and again.
+    const ends = ['host', 'line-a', 'line-b', 'board'].map((n) => join(dir, `slow-${n}-${process.pid}`));
+    const [host, lineA, lineB, boardEnd] = ends as [string, string, string, string];
+    const pairs = [
+      [host, lineA],
+      [lineB, boardEnd],
+    ].map(([x, y]) =>
+      spawn('/usr/bin/socat', [`pty,raw,echo=0,link=${x}`, `pty,raw,echo=0,link=${y}`], { stdio: 'ignore' }),
+    );
+    emulators.push(...pairs);
+    await waitFor(() => ends.every((e) => existsSync(e)), 10_000, 'the socat links');
+    const relay = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(repo, 'test', 'helpers', 'slow-line.ts'), lineA, lineB, '115200'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    emulators.push(relay);
+    let relayLog = '';
+    relay.stderr!.setEncoding('utf8').on('data', (d: string) => (relayLog += d));
+    await waitFor(() => relayLog.includes('slow line up'), 20_000, 'the slow line');
+    const slowEmu = await startEmulator('emu-x64', join(dir, 'flash-slow'), boardEnd);
+    const small = await buildImage({
+      anchor: testAnchor(),
+      crypto,
+      version: '1.2.0',
+      board: getBoard('emu-x64'),
+      releaseSecretKey: readReleaseSecret(),
+      entry: tinyEntry({ padBytes: 40_000 }),
+    });
+    writeFileSync(join(dir, 'small.bin'), small.bytes);
+    let once = 0;
+    for (let off = 0; off < small.bytes.length; off += DEFAULT_CHUNK_BYTES) {
+      const chunk = small.bytes.subarray(off, off + DEFAULT_CHUNK_BYTES);
+      once += Math.min(chunk.length, deflateRawSync(chunk, { level: DEFAULT_COMPRESSION_LEVEL }).length);
+    }
+    const r = await run(
+      process.execPath,
+      [iosnet, 'flash', '--port', host, '--board', 'emu-x64', join(dir, 'small.bin'), '--no-boot', '--json'],
+      { timeoutMs: 60_000 },
+    );
+    expect(r.code, r.stderr + slowEmu.log()).toBe(0);
+    const out = JSON.parse(r.stdout) as { bytes: number; dataBytesSent: number };
+    expect(out.bytes).toBe(small.bytes.length);
+    expect(out.dataBytesSent).toBe(once);
+    await stopEmulator(slowEmu);
+    for (const child of [relay, ...pairs]) child.kill('SIGTERM');
+  }, 120_000);
 });
 
 function readReleaseSecret(): Uint8Array {
