@@ -3,7 +3,7 @@
  * a clean transfer, a lossy line (dropped and corrupted frames), an interrupted transfer resumed, a board
  * power loss resumed from what it persisted, and each refusal.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
@@ -142,12 +142,14 @@ function fakeBoard(
   window?: number,
   encodings?: number,
   lineBytesPerSec?: number,
+  persistAfterMs?: number,
 ) {
-  const store = FlashStore.open(dir, board.slotBytes, {
-    boardId: board.id,
-    releaseKey: toHex(releaseKey.publicKey),
-    hardwareSerial: 'SN-1',
-  });
+  const store = FlashStore.open(
+    dir,
+    board.slotBytes,
+    { boardId: board.id, releaseKey: toHex(releaseKey.publicKey), hardwareSerial: 'SN-1' },
+    persistAfterMs,
+  );
   const boots: string[] = [];
   const trialBoot = async (slot: 'a' | 'b'): Promise<BootResult> => {
     const s = store.env.staging!;
@@ -171,7 +173,12 @@ function fakeBoard(
   });
   const { hostEnd, boardEnd } = line(filter, lineBytesPerSec);
   protocol.attach(boardEnd);
-  return { store, protocol, hostEnd, boots };
+  /** The board loses power: it takes nothing more from the line, and its flash keeps what was synced. */
+  const powerCut = () => {
+    boardEnd.removeAllListeners('data');
+    store.close();
+  };
+  return { store, protocol, hostEnd, boots, powerCut };
 }
 
 const flash = (port: Duplex, over: Partial<FlashOptions> = {}) =>
@@ -399,9 +406,43 @@ describe('flashImage over the protocol', () => {
     b.store.close();
   });
 
-  it('after a power loss resumes from the last persisted point, not from zero', async () => {
+  it('after a power loss on a slow line resumes from the last periodic sync, not from zero', async () => {
+    // 400,000 bytes/s: 64 KiB take ~164 ms, past the 50 ms this board waits between periodic syncs, so
+    // they run every PERSIST_EVERY_BYTES, as on a UART.
     const dir = newFlashDir();
-    const b = fakeBoard(dir, undefined, 2);
+    const b = fakeBoard(dir, undefined, 2, undefined, 400_000, 50);
+    const abort = new AbortController();
+    let held = 0;
+    await expect(
+      flash(b.hostEnd, {
+        baudRate: 4_000_000,
+        signal: abort.signal,
+        onProgress: (p) => {
+          held = p.sentBytes;
+          if (p.sentBytes > 0.7 * image.length) abort.abort();
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'FLASH_ABORTED' });
+    // The power is cut at once: what was not synced by then is forgotten.
+    b.powerCut();
+    const after = fakeBoard(dir);
+    const persisted = after.store.env.staging!.have;
+    // Only what was synced counts: periodic syncs happened, each on a chunk boundary, and the last chunks
+    // acknowledged were not synced yet.
+    expect(persisted % DEFAULT_CHUNK_BYTES).toBe(0);
+    expect(persisted).toBeGreaterThanOrEqual(PERSIST_EVERY_BYTES);
+    expect(persisted).toBeLessThan(held);
+    const r = await flash(after.hostEnd);
+    expect(r.resumedFrom).toBe(persisted);
+    expect(after.store.read('a', image.length)).toEqual(image);
+    after.store.close();
+  });
+
+  it('syncs what arrived once the line goes quiet mid-transfer', async () => {
+    // A fast line: the transfer reaches 70% before any periodic sync is due (50 ms here); the host stops
+    // there, and the board syncs what it holds once nothing arrived for 50 ms.
+    const dir = newFlashDir();
+    const b = fakeBoard(dir, undefined, 2, undefined, undefined, 50);
     const abort = new AbortController();
     await expect(
       flash(b.hostEnd, {
@@ -411,17 +452,17 @@ describe('flashImage over the protocol', () => {
         },
       }),
     ).rejects.toMatchObject({ code: 'FLASH_ABORTED' });
-    // Let the board's background sync finish, then cut the power: what it did not persist is forgotten.
-    await new Promise((r) => setTimeout(r, 300));
-    b.store.close();
+    // Frames already on the line still arrive; then the line is quiet, and the board syncs all it holds.
+    const onFlash = () => JSON.parse(readFileSync(join(dir, 'bootenv.json'), 'utf8')).staging?.have ?? 0;
+    for (let i = 0; i < 100 && onFlash() < b.store.env.staging!.have; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    const received = b.store.env.staging!.have;
+    expect(received).toBeGreaterThan(0.7 * image.length);
+    b.powerCut();
     const after = fakeBoard(dir);
-    const persisted = after.store.env.staging!.have;
-    // Only what was synced counts: at least one background sync happened, and it ends on a chunk boundary.
-    expect(persisted % DEFAULT_CHUNK_BYTES).toBe(0);
-    expect(persisted).toBeLessThan(image.length);
-    expect(persisted).toBeGreaterThanOrEqual(PERSIST_EVERY_BYTES);
+    expect(after.store.env.staging!.have).toBe(received);
     const r = await flash(after.hostEnd);
-    expect(r.resumedFrom).toBe(persisted);
+    expect(r.resumedFrom).toBe(received);
     expect(after.store.read('a', image.length)).toEqual(image);
     after.store.close();
   });
