@@ -9,7 +9,10 @@
  *                       The far end runs in its own process, as a board is its own machine: the
  *                       emulator (`iosnet board emulate`) for the protocol, test/bench/raw-sink.ts for raw.
  *                       Raw and protocol rounds alternate in blocks of 5 on the same pair, so both see the
- *                       same load on a shared machine; each far end takes 3 untimed warm-up transfers first.
+ *                       same load on a shared machine; each far end takes 30 untimed warm-up transfers first.
+ *   lineFlashGoodputRatio = the same ratio over a 921,600-baud line (two socat pairs joined at the line's byte
+ *                       rate by test/helpers/slow-line.ts), as a board's UART: raw there is the line's rate;
+ *                       ...PlainData beside it; one round each; `--no-line` skips it
  *   imageBuildMs      = buildImage of the real device entry for emu-x64
  *   bootToSyncedMs*   = flash done (BOOT sent) -> the device's light client reports synced, on emu-x64 and emu-arm64
  *                       (qemu), against a one-validator devnet (test/bench/boot-to-synced.ts); `--no-boot` skips it
@@ -26,7 +29,7 @@ import { buildImage } from '../../flash-scripts/image.js';
 import { openSerialPort } from '../../flash-scripts/serial.js';
 import { cliCrypto } from '../../gateway/cli/crypto.js';
 import { testCrypto as crypto } from '../helpers/crypto.js';
-import { releaseKey, spawnEmulator, testAnchor } from '../helpers/flash.js';
+import { releaseKey, spawnEmulator, spawnSlowLine, testAnchor } from '../helpers/flash.js';
 import { HilDevnet, prepareSysroots } from '../helpers/hil.js';
 import { measureBootToSyncedPhases } from './boot-to-synced.js';
 import { log, machine, median, round } from './harness.js';
@@ -70,6 +73,8 @@ const dir = mkdtempSync(join(tmpdir(), 'iosnet-bench-flash-'));
 const a = join(dir, 'host');
 const b = join(dir, 'board');
 let socat: ChildProcess | undefined;
+/** The baud-limited line's processes (two socats, the relay). */
+const lineProcs: ChildProcess[] = [];
 
 try {
   socat = spawn('/usr/bin/socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
@@ -90,11 +95,14 @@ try {
   log(`image: ${image.bytes.length} bytes, built in ${round(imageBuildMs)} ms`);
 
   // A far end in its own process runs its first transfers with cold code (V8 compiles and optimizes as it
-  // goes: the first sessions of a fresh emulator took ~60-80 ms against ~30-40 ms later, and ~3 ms went to
-  // the first BEGIN alone, measured); a board's bootloader is compiled code that never warms up. So each
-  // spawned far end first takes WARM_UP untimed transfers of the same image (each BEGIN starts it over at
-  // byte 0: nothing of one session helps the next, docs/flashing.md §6).
-  const WARM_UP = 3;
+  // goes); a board's bootloader is compiled code that never warms up. So each spawned far end first takes
+  // WARM_UP untimed transfers of the same image (each BEGIN starts it over at byte 0: nothing of one
+  // session helps the next, docs/flashing.md §6). Thirty, because that is where both far ends have levelled
+  // off (2026-11-24, runs of 30-60 transfers from a fresh process): an emulator's sessions ~40-67 ms for the
+  // first 3, ~33-38 ms to the 10th, ~20-27 ms from the 11th on; the raw sink's transfers ~20-35 ms for the
+  // first ~25, ~13-18 ms after. With 3 (before), the timed rounds were an emulator's 4th-8th sessions, and
+  // with 10 the raw sink's 11th-15th transfers (a run then gave 1.205): each timed a JIT, not the line.
+  const WARM_UP = 30;
   const total = image.bytes.length;
   /** Writes `bytes` in 64 KiB writes; resolves with the ms until the far end's one-byte answer is back. */
   const sendRaw = async (tx: Awaited<ReturnType<typeof openSerialPort>>, bytes: Uint8Array) => {
@@ -108,16 +116,16 @@ try {
   // Raw, far end in its own process (test/bench/raw-sink.ts, as the board is in the protocol rounds): timed
   // until the one byte the sink writes back once it has read every byte reaches the sender, as the protocol
   // round is timed until END_OK reaches the host. One sink serves a block of rounds after its warm-up.
-  const rawBlock = async (n: number): Promise<number[]> => {
-    const sizes = Array.from({ length: WARM_UP + n }, () => String(total));
-    const sink = spawn(process.execPath, ['--import', 'tsx', RAW_SINK, b, ...sizes], {
+  const rawBlock = async (n: number, line = { host: a, board: b, warmUp: WARM_UP }): Promise<number[]> => {
+    const sizes = Array.from({ length: line.warmUp + n }, () => String(total));
+    const sink = spawn(process.execPath, ['--import', 'tsx', RAW_SINK, line.board, ...sizes], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     try {
-      await childSays(sink, `raw sink on ${b}`);
-      const tx = await openSerialPort(a, board.flash.baud);
+      await childSays(sink, `raw sink on ${line.board}`);
+      const tx = await openSerialPort(line.host, board.flash.baud);
       try {
-        for (let i = 0; i < WARM_UP; i++) await sendRaw(tx, image.bytes);
+        for (let i = 0; i < line.warmUp; i++) await sendRaw(tx, image.bytes);
         const rates: number[] = [];
         for (let i = 0; i < n; i++) rates.push((total * 1000) / (await sendRaw(tx, image.bytes)));
         return rates;
@@ -137,12 +145,16 @@ try {
   // checks the image with the crypto `iosnet flash` uses (native).
   let flashDirs = 0;
   /** Rates of `n` sessions; `compression` as FlashOptions (undefined: what `iosnet flash` does). */
-  const flashBlock = async (n: number, compression?: false): Promise<number[]> => {
+  const flashBlock = async (
+    n: number,
+    compression?: false,
+    line = { host: a, board: b, warmUp: WARM_UP, baud: undefined as number | undefined },
+  ): Promise<number[]> => {
     const emulator = await spawnEmulator(
       {
         iosnet: IOSNET,
         boardId: board.id,
-        port: b,
+        port: line.board,
         flashDir: join(dir, `flash-${flashDirs++}`),
         releaseKey: toHex(releaseKey.publicKey),
         bootDeadlineMs: 20_000,
@@ -150,9 +162,10 @@ try {
       () => {},
     );
     try {
-      for (let i = 0; i < WARM_UP; i++) await timeFlash(image.bytes, compression);
+      for (let i = 0; i < line.warmUp; i++) await timeFlash(image.bytes, compression, line);
       const rates: number[] = [];
-      for (let i = 0; i < n; i++) rates.push((total * 1000) / (await timeFlash(image.bytes, compression)));
+      for (let i = 0; i < n; i++)
+        rates.push((total * 1000) / (await timeFlash(image.bytes, compression, line)));
       return rates;
     } finally {
       await stopChild(emulator.child);
@@ -161,8 +174,12 @@ try {
   /** Chunk bytes a DATA_Z session put on the line. */
   let wireBytes = 0;
   /** One session (no boot) on a freshly opened host port: its ms. */
-  const timeFlash = async (bytes: Uint8Array, compression?: false): Promise<number> => {
-    const host = await openSerialPort(a, board.flash.baud);
+  const timeFlash = async (
+    bytes: Uint8Array,
+    compression: false | undefined,
+    line: { host: string; baud: number | undefined },
+  ): Promise<number> => {
+    const host = await openSerialPort(line.host, board.flash.baud);
     try {
       const start = performance.now();
       const r = await flashImage({
@@ -172,6 +189,7 @@ try {
         crypto: cliCrypto(),
         boot: false,
         ...(compression === false ? { compression } : {}),
+        ...(line.baud ? { baudRate: line.baud } : {}),
       });
       const ms = performance.now() - start;
       if (compression === undefined) wireBytes = r.dataBytesSent;
@@ -213,6 +231,30 @@ try {
     `raw ${round(rawBytesPerSec / 1024)} KiB/s; flash ${round(flashBytesPerSec / 1024)} KiB/s of image (${wireBytes} chunk bytes on the line), ratio ${rates.flashGoodputRatio}; plain DATA ${round(plainBytesPerSec / 1024)} KiB/s, ratio ${rates.flashGoodputRatioPlainData}`,
   );
 
+  // The same three over a line with a baud rate, as a board's UART has (921,600 baud: two socat pairs joined
+  // by test/helpers/slow-line.ts at 92,160 bytes/s): the line, not the CPU, is the bottleneck there. One
+  // round each, no warm-up (the line's seconds dwarf the far end's ~40 ms of cold code); `--no-line` skips it.
+  let line: Record<string, number> = {};
+  if (!process.argv.includes('--no-line')) {
+    const LINE_BAUD = 921_600;
+    const slow = {
+      ...(await spawnSlowLine(dir, 'line', LINE_BAUD, (c) => lineProcs.push(c))),
+      warmUp: 0,
+      baud: LINE_BAUD,
+    };
+    const [lineRaw] = await rawBlock(1, slow);
+    const [lineZ] = await flashBlock(1, undefined, slow);
+    const [linePlain] = await flashBlock(1, false, slow);
+    line = {
+      lineBaud: LINE_BAUD,
+      lineRawBytesPerSec: round(lineRaw!),
+      lineFlashBytesPerSec: round(lineZ!),
+      lineFlashGoodputRatio: round(lineZ! / lineRaw!, 3),
+      lineFlashGoodputRatioPlainData: round(linePlain! / lineRaw!, 3),
+    };
+    log(`over a ${LINE_BAUD}-baud line: ${JSON.stringify(line)}`);
+  }
+
   // Flash done -> light client synced, against a devnet (test/bench/boot-to-synced.ts); --no-boot skips it.
   let bootToSyncedMsX64: number | null = null;
   let bootToSyncedMsArm64: number | null = null;
@@ -248,6 +290,7 @@ try {
     imageBytes: image.bytes.length,
     imageBuildMs: round(imageBuildMs),
     ...rates,
+    ...line,
     bootToSyncedMsArm64,
     bootToSyncedMsX64,
     targets: { flashGoodputRatio: 0.8 },
@@ -257,5 +300,6 @@ try {
   console.log(JSON.stringify(report));
 } finally {
   if (socat?.pid) process.kill(socat.pid, 'SIGTERM');
+  for (const c of lineProcs) c.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 }

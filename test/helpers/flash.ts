@@ -1,8 +1,9 @@
 /** Fixtures for image and flashing tests: a trust anchor, a release key, a tiny device entry. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { decodeInfo, encodeFrame, MessageType, SlipDecoder } from '../../core/serial-protocol.js';
 import { encodeAnchor } from '../../device/anchor.js';
 import { openSerialPort } from '../../flash-scripts/serial.js';
@@ -129,4 +130,48 @@ export async function spawnEmulator(
   }
   if (child.exitCode !== null) throw new Error(`emulator exited: ${log}`);
   return { child, log: () => log };
+}
+
+/**
+ * A serial line at `baud` between `host` and `board` (paths made in `dir`): two socat pty pairs joined by
+ * test/helpers/slow-line.ts, which carries bytes at the line's rate as a UART does (a bare pty pair carries
+ * ~20 MB/s). `track` gets each process at once (two socats, the relay), for the caller's cleanup.
+ */
+export async function spawnSlowLine(
+  dir: string,
+  name: string,
+  baud: number,
+  track: (child: ChildProcess) => void,
+): Promise<{ readonly host: string; readonly board: string }> {
+  const ends = ['host', 'line-a', 'line-b', 'board'].map((n) => join(dir, `${name}-${n}-${process.pid}`));
+  const [host, lineA, lineB, board] = ends as [string, string, string, string];
+  for (const [x, y] of [
+    [host, lineA],
+    [lineB, board],
+  ])
+    track(
+      spawn('/usr/bin/socat', [`pty,raw,echo=0,link=${x}`, `pty,raw,echo=0,link=${y}`], { stdio: 'ignore' }),
+    );
+  await until(() => ends.every((e) => existsSync(e)), 10_000, 'the socat links');
+  const relay = spawn(process.execPath, ['--import', 'tsx', SLOW_LINE, lineA, lineB, String(baud)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  track(relay);
+  let log = '';
+  relay.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    log += d;
+  });
+  await until(() => log.includes('slow line up') || relay.exitCode !== null, 20_000, 'the slow line');
+  if (relay.exitCode !== null) throw new Error(`slow line exited: ${log}`);
+  return { host, board };
+}
+
+const SLOW_LINE = fileURLToPath(new URL('./slow-line.ts', import.meta.url));
+
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

@@ -26,6 +26,7 @@ import {
   otherReleaseKey,
   removeTinyEntries,
   spawnEmulator,
+  spawnSlowLine,
   testAnchor,
   tinyEntry,
 } from '../helpers/flash.js';
@@ -70,40 +71,14 @@ async function stopEmulator(e: Emulator, signal: NodeJS.Signals = 'SIGTERM'): Pr
   });
 }
 
-/**
- * A serial line at `baud`: two socat pairs joined by test/helpers/slow-line.ts at the line's byte rate, as a
- * UART carries bytes (a bare pty pair carries ~20 MB/s). Returns its host and board ends; its processes go
- * on `emulators` to be stopped with them.
- */
-async function slowLine(name: string, baud: number): Promise<{ host: string; board: string }> {
-  const ends = ['host', 'line-a', 'line-b', 'board'].map((n) => join(dir, `${name}-${n}-${process.pid}`));
-  const [host, lineA, lineB, board] = ends as [string, string, string, string];
-  for (const [x, y] of [
-    [host, lineA],
-    [lineB, board],
-  ])
-    emulators.push(
-      spawn('/usr/bin/socat', [`pty,raw,echo=0,link=${x}`, `pty,raw,echo=0,link=${y}`], { stdio: 'ignore' }),
-    );
-  await waitFor(() => ends.every((e) => existsSync(e)), 10_000, 'the socat links');
-  const relay = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(repo, 'test', 'helpers', 'slow-line.ts'), lineA, lineB, String(baud)],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  emulators.push(relay);
-  let relayLog = '';
-  relay.stderr!.setEncoding('utf8').on('data', (d: string) => (relayLog += d));
-  await waitFor(() => relayLog.includes('slow line up'), 20_000, 'the slow line');
-  return { host, board };
-}
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'iosnet-flash-'));
   // The cable: a line at 921,600 baud (a board's fast UART rate). A power loss mid-transfer then costs
   // what arrived since the last periodic sync, as on hardware; on a bare pty the whole image crosses
   // before the first periodic sync is due (docs/flashing.md §6).
-  ({ host: hostPort, board: boardPort } = await slowLine('cable', 921_600));
+  ({ host: hostPort, board: boardPort } = await spawnSlowLine(dir, 'cable', 921_600, (c) =>
+    emulators.push(c),
+  ));
   const keygen = await run(process.execPath, [iosnet, 'keygen', '--out', join(dir, 'release.json')]);
   expect(keygen.code, keygen.stderr).toBe(0);
   writeFileSync(join(dir, 'anchor.cbor'), testAnchor());
@@ -327,7 +302,7 @@ describe('flashing an emulated board over a pty', () => {
   it('flashes over a line at 115,200 baud (the board UART rate), each chunk sent once', async () => {
     // 115,200 baud (11,520 bytes/s): a chunk of this image is ~1.7 s on the line, past the host's 1 s ACK
     // timeout: a host that does not allow for the line's time resends the window again and again.
-    const { host, board: boardEnd } = await slowLine('slow', 115_200);
+    const { host, board: boardEnd } = await spawnSlowLine(dir, 'slow', 115_200, (c) => emulators.push(c));
     const slowEmu = await startEmulator('emu-x64', join(dir, 'flash-slow'), boardEnd);
     const small = await buildImage({
       anchor: testAnchor(),
