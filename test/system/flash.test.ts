@@ -6,8 +6,8 @@
  * `iosnet flash` resumes and boots (Debian's Node 18) -> power loss mid-transfer and resume -> refusals and
  * rollback leave the board on its previous image.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
