@@ -59,17 +59,28 @@ export interface FlashOptions {
   readonly baudRate?: number;
   /**
    * Chunks go as DATA_Z, raw deflate at this level (1-9), to a board that accepts it (INFO_OK `encodings`),
-   * each one that shrinks; false: plain DATA only. Default DEFAULT_COMPRESSION_LEVEL.
+   * each one that shrinks; false: plain DATA only. Default: compressionLevel(baudRate).
    */
   readonly compression?: number | false;
 }
 
 /**
- * zlib level 1 by default: on the bench's pty the host's deflate is the slowest stage of the pipeline, and
- * level 1 compresses the 393 KB device image 2.7x in ~7 ms where level 6 takes ~11 ms for 3.0x (measured).
- * On a real 115200-baud line, where every byte costs ~87 µs, a higher level pays for itself.
+ * zlib level 1 where the line's rate is unknown (a pty, USB CDC): there the host's CPU, not the line, limits
+ * a session; level 1 deflates the 393 KB device image 2.7x in ~3.4 ms of CPU (a loop; ~6.5 ms in a session
+ * on the bench's 2 shared cores), level 6 3.0x in ~9 ms (measured).
  */
 export const DEFAULT_COMPRESSION_LEVEL = 1;
+/**
+ * zlib's default level 6 on a line with a baud rate: a UART carries at most a few hundred KB/s (921,600 baud:
+ * 92 KB/s), far below what level 6 deflates (~40 MB/s here), so every byte it saves is line time saved
+ * (the device image: 130,806 bytes on the line instead of 144,207 at level 1, -9%; level 9 gave no fewer).
+ */
+export const LINE_COMPRESSION_LEVEL = 6;
+
+/** The deflate level `iosnet flash` uses on a line of `baudRate` (undefined: a pty or an unknown rate). */
+export function compressionLevel(baudRate: number | undefined): number {
+  return baudRate ? LINE_COMPRESSION_LEVEL : DEFAULT_COMPRESSION_LEVEL;
+}
 
 export interface FlashResult {
   readonly info: BoardInfo;
@@ -200,8 +211,8 @@ export async function flashImage(opts: FlashOptions): Promise<FlashResult> {
     let info: BoardInfo | undefined;
     // Chunks are deflated from the moment INFO is out, in case the board accepts DATA_Z (unused if it does
     // not or asks for smaller chunks).
-    if (opts.compression !== false)
-      frames = new DataFrames(image, DEFAULT_CHUNK_BYTES, opts.compression ?? DEFAULT_COMPRESSION_LEVEL);
+    const wanted = opts.compression ?? compressionLevel(opts.baudRate);
+    if (wanted !== false) frames = new DataFrames(image, DEFAULT_CHUNK_BYTES, wanted);
     for (let attempt = 0; !info; attempt++) {
       if (attempt > 0) link.send(MessageType.info);
       else frames?.deflateAhead();
@@ -233,10 +244,7 @@ export async function flashImage(opts: FlashOptions): Promise<FlashResult> {
       }),
     );
     const chunk = Math.max(1, Math.min(info.maxChunkBytes, DEFAULT_CHUNK_BYTES));
-    const level =
-      opts.compression !== false && (info.encodings & ENCODING_DEFLATE) !== 0
-        ? (opts.compression ?? DEFAULT_COMPRESSION_LEVEL)
-        : undefined;
+    const level = wanted !== false && (info.encodings & ENCODING_DEFLATE) !== 0 ? wanted : undefined;
     // The chunks deflated while INFO travelled serve only a board that takes DATA_Z in chunks of that size.
     if (frames?.chunk !== chunk || level === undefined) {
       frames?.stop();

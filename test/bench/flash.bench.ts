@@ -12,7 +12,9 @@
  *                       same load on a shared machine; each far end takes 30 untimed warm-up transfers first.
  *   lineFlashGoodputRatio = the same ratio over a 921,600-baud line (two socat pairs joined at the line's byte
  *                       rate by test/helpers/slow-line.ts), as a board's UART: raw there is the line's rate;
- *                       ...PlainData beside it; one round each; `--no-line` skips it
+ *                       the host deflates at LINE_COMPRESSION_LEVEL there (it knows the baud rate), and
+ *                       lineFlashDataBytesOnLine gives the chunk bytes; ...PlainData beside it; one round
+ *                       each; `--no-line` skips it
  *   imageBuildMs      = buildImage of the real device entry for emu-x64
  *   bootToSyncedMs*   = flash done (BOOT sent) -> the device's light client reports synced, on emu-x64 and emu-arm64
  *                       (qemu), against a one-validator devnet (test/bench/boot-to-synced.ts); `--no-boot` skips it
@@ -171,8 +173,9 @@ try {
       await stopChild(emulator.child);
     }
   };
-  /** Chunk bytes a DATA_Z session put on the line. */
+  /** Chunk bytes a DATA_Z session put on the pty, and on the baud-limited line (a higher level there). */
   let wireBytes = 0;
+  let lineWireBytes = 0;
   /** One session (no boot) on a freshly opened host port: its ms. */
   const timeFlash = async (
     bytes: Uint8Array,
@@ -192,7 +195,10 @@ try {
         ...(line.baud ? { baudRate: line.baud } : {}),
       });
       const ms = performance.now() - start;
-      if (compression === undefined) wireBytes = r.dataBytesSent;
+      if (compression === undefined) {
+        if (line.baud) lineWireBytes = r.dataBytesSent;
+        else wireBytes = r.dataBytesSent;
+      }
       return ms;
     } finally {
       await host.close();
@@ -250,6 +256,7 @@ try {
       lineRawBytesPerSec: round(lineRaw!),
       lineFlashBytesPerSec: round(lineZ!),
       lineFlashGoodputRatio: round(lineZ! / lineRaw!, 3),
+      lineFlashDataBytesOnLine: lineWireBytes,
       lineFlashGoodputRatioPlainData: round(linePlain! / lineRaw!, 3),
     };
     log(`over a ${LINE_BAUD}-baud line: ${JSON.stringify(line)}`);

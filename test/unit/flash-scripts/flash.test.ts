@@ -25,7 +25,13 @@ import {
   SLIP_END,
   SlipDecoder,
 } from '../../../core/serial-protocol.js';
-import { type FlashOptions, flashImage } from '../../../flash-scripts/flash.js';
+import {
+  compressionLevel,
+  DEFAULT_COMPRESSION_LEVEL,
+  type FlashOptions,
+  flashImage,
+  LINE_COMPRESSION_LEVEL,
+} from '../../../flash-scripts/flash.js';
 import { buildImage } from '../../../flash-scripts/image.js';
 import { decodeImageView, decodeManifest } from '../../../flash-scripts/image-format.js';
 import { testCrypto as crypto } from '../../helpers/crypto.js';
@@ -290,6 +296,36 @@ describe('flashImage over the protocol', () => {
       expect(p.store.read('a', image.length)).toEqual(image);
       p.store.close();
     }
+  });
+
+  it('deflates at level 1 where the line rate is unknown and at level 6 on a line with a baud rate', async () => {
+    expect(compressionLevel(undefined)).toBe(DEFAULT_COMPRESSION_LEVEL);
+    expect(compressionLevel(115_200)).toBe(LINE_COMPRESSION_LEVEL);
+    /** Chunk bytes when each 32 KiB chunk goes once, deflated at `level` where that shrinks it. */
+    const once = (level: number) => {
+      let n = 0;
+      for (let off = 0; off < image.length; off += DEFAULT_CHUNK_BYTES) {
+        const chunk = image.subarray(off, off + DEFAULT_CHUNK_BYTES);
+        n += Math.min(chunk.length, deflateRawSync(chunk, { level }).length);
+      }
+      return n;
+    };
+    expect(once(LINE_COMPRESSION_LEVEL)).toBeLessThan(once(DEFAULT_COMPRESSION_LEVEL));
+    for (const [baudRate, level] of [
+      [undefined, DEFAULT_COMPRESSION_LEVEL],
+      [4_000_000, LINE_COMPRESSION_LEVEL],
+    ] as const) {
+      const b = fakeBoard(newFlashDir());
+      const r = await flash(b.hostEnd, { boot: false, ...(baudRate ? { baudRate } : {}) });
+      expect(r.dataBytesSent).toBe(once(level));
+      expect(b.store.read('a', image.length)).toEqual(image);
+      b.store.close();
+    }
+    // An explicit level wins over the line's.
+    const b = fakeBoard(newFlashDir());
+    const r = await flash(b.hostEnd, { boot: false, baudRate: 4_000_000, compression: 1 });
+    expect(r.dataBytesSent).toBe(once(1));
+    b.store.close();
   });
 
   it('refuses a DATA_Z that is no raw deflate of at most one chunk, and keeps nothing of it', async () => {
