@@ -5,8 +5,8 @@
  *
  * Durability, as a power loss sees it: slot bytes are written as they arrive but counted as "held" in
  * bootenv.json only after an fsync of the slot (in the background: periodic and idle syncs, see
- * PERSIST_AFTER_MS; and when the image is complete and checked, before END_OK). After a crash the board reports the last persisted count,
- * never bytes that may not be on "flash". The periodic sync runs in the background while data keeps
+ * PERSIST_AFTER_MS; and when the image is complete and checked, before END_OK). After a crash the board
+ * reports the last persisted count, never bytes that may not be on "flash". The periodic sync runs in the background while data keeps
  * flowing: done inline, its two fsyncs (~5 ms each here) stalled the line for ~60 ms of a ~150 ms transfer
  * of a 380 KB image (measured). On the critical path of a session there is one sync, the final one (slot
  * and env in parallel, completeStaged), where protocol version 1 had six in sequence.

@@ -4,7 +4,14 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeInfo, encodeFrame, MessageType, SlipDecoder } from '../../core/serial-protocol.js';
+import { deflateRawSync } from 'node:zlib';
+import {
+  DEFAULT_CHUNK_BYTES,
+  decodeInfo,
+  encodeFrame,
+  MessageType,
+  SlipDecoder,
+} from '../../core/serial-protocol.js';
 import { encodeAnchor } from '../../device/anchor.js';
 import { openSerialPort } from '../../flash-scripts/serial.js';
 import { makeCommittee } from './chain.js';
@@ -152,7 +159,7 @@ export async function spawnSlowLine(
     track(
       spawn('/usr/bin/socat', [`pty,raw,echo=0,link=${x}`, `pty,raw,echo=0,link=${y}`], { stdio: 'ignore' }),
     );
-  await until(() => ends.every((e) => existsSync(e)), 10_000, 'the socat links');
+  await waitFor(() => ends.every((e) => existsSync(e)), 10_000, 'the socat links');
   const relay = spawn(process.execPath, ['--import', 'tsx', SLOW_LINE, lineA, lineB, String(baud)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -161,17 +168,33 @@ export async function spawnSlowLine(
   relay.stderr!.setEncoding('utf8').on('data', (d: string) => {
     log += d;
   });
-  await until(() => log.includes('slow line up') || relay.exitCode !== null, 20_000, 'the slow line');
+  await waitFor(() => log.includes('slow line up') || relay.exitCode !== null, 20_000, 'the slow line');
   if (relay.exitCode !== null) throw new Error(`slow line exited: ${log}`);
   return { host, board };
 }
 
 const SLOW_LINE = fileURLToPath(new URL('./slow-line.ts', import.meta.url));
 
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+/** Polls `cond` every 50 ms until it holds; throws after `ms`, with `log()` when given. */
+export async function waitFor(
+  cond: () => boolean,
+  ms: number,
+  what: string,
+  log?: () => string,
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${log ? `:\n${log()}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Chunk bytes a session puts on the line when each chunk goes once, deflated at `level` where it shrinks. */
+export function chunkBytesOnce(image: Uint8Array, level: number): number {
+  let n = 0;
+  for (let off = 0; off < image.length; off += DEFAULT_CHUNK_BYTES) {
+    const chunk = image.subarray(off, off + DEFAULT_CHUNK_BYTES);
+    n += Math.min(chunk.length, deflateRawSync(chunk, { level }).length);
+  }
+  return n;
 }

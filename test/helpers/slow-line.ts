@@ -40,7 +40,7 @@ function direction(from: SerialPort, to: SerialPort): void {
   });
   setInterval(() => {
     const now = performance.now();
-    // Bytes the line could have carried since the last tick (no saving up while idle beyond one tick).
+    // Bytes the line could have carried since the last tick (an idle line saves up at most two ticks' worth).
     credit = Math.min(credit + ((now - last) * baud) / 10_000, (baud / 10_000) * TICK_MS * 2);
     last = now;
     while (queue.length > 0 && credit >= 1) {

@@ -26,6 +26,7 @@ import {
   spawnEmulator,
   testAnchor,
   tinyEntry,
+  waitFor,
 } from '../helpers/flash.js';
 import { run } from '../helpers/process.js';
 
@@ -40,14 +41,6 @@ const board = getBoard('emu-x64');
 const DEADLINE_MS = 10_000;
 let dir: string;
 const children: ChildProcess[] = [];
-
-async function waitFor(cond: () => boolean, ms: number, what: string, log?: () => string): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${log ? `:\n${log()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A socat pty pair: the USB-serial cable between a host and one board. */
 async function ptyPair(name: string): Promise<{ host: string; board: string }> {

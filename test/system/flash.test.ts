@@ -11,17 +11,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBoard } from '../../boards/index.js';
 import { toHex } from '../../core/bytes.js';
-import { DEFAULT_CHUNK_BYTES } from '../../core/serial-protocol.js';
 import { DEFAULT_COMPRESSION_LEVEL, flashImage, LINE_COMPRESSION_LEVEL } from '../../flash-scripts/flash.js';
 import { buildImage } from '../../flash-scripts/image.js';
 import { openSerialPort } from '../../flash-scripts/serial.js';
 import { testCrypto as crypto } from '../helpers/crypto.js';
 import {
   boardInfo,
+  chunkBytesOnce,
   type EmulatorProcess,
   otherReleaseKey,
   removeTinyEntries,
@@ -29,6 +28,7 @@ import {
   spawnSlowLine,
   testAnchor,
   tinyEntry,
+  waitFor,
 } from '../helpers/flash.js';
 import { run } from '../helpers/process.js';
 
@@ -38,14 +38,6 @@ let dir: string;
 let hostPort: string;
 let boardPort: string;
 const emulators: ChildProcess[] = [];
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 type Emulator = EmulatorProcess;
 
@@ -314,14 +306,7 @@ describe('flashing an emulated board over a pty', () => {
     });
     writeFileSync(join(dir, 'small.bin'), small.bytes);
     // Each chunk once, deflated at the level for a line with a baud rate (the board's, from the CLI).
-    const once = (level: number) => {
-      let n = 0;
-      for (let off = 0; off < small.bytes.length; off += DEFAULT_CHUNK_BYTES) {
-        const chunk = small.bytes.subarray(off, off + DEFAULT_CHUNK_BYTES);
-        n += Math.min(chunk.length, deflateRawSync(chunk, { level }).length);
-      }
-      return n;
-    };
+    const once = (level: number) => chunkBytesOnce(small.bytes, level);
     expect(once(LINE_COMPRESSION_LEVEL)).toBeLessThan(once(DEFAULT_COMPRESSION_LEVEL));
     const r = await run(
       process.execPath,

@@ -36,6 +36,7 @@ import { buildImage } from '../../../flash-scripts/image.js';
 import { decodeImageView, decodeManifest } from '../../../flash-scripts/image-format.js';
 import { testCrypto as crypto } from '../../helpers/crypto.js';
 import {
+  chunkBytesOnce,
   otherReleaseKey,
   releaseKey,
   removeTinyEntries,
@@ -301,15 +302,7 @@ describe('flashImage over the protocol', () => {
   it('deflates at level 1 where the line rate is unknown and at level 6 on a line with a baud rate', async () => {
     expect(compressionLevel(undefined)).toBe(DEFAULT_COMPRESSION_LEVEL);
     expect(compressionLevel(115_200)).toBe(LINE_COMPRESSION_LEVEL);
-    /** Chunk bytes when each 32 KiB chunk goes once, deflated at `level` where that shrinks it. */
-    const once = (level: number) => {
-      let n = 0;
-      for (let off = 0; off < image.length; off += DEFAULT_CHUNK_BYTES) {
-        const chunk = image.subarray(off, off + DEFAULT_CHUNK_BYTES);
-        n += Math.min(chunk.length, deflateRawSync(chunk, { level }).length);
-      }
-      return n;
-    };
+    const once = (level: number) => chunkBytesOnce(image, level);
     expect(once(LINE_COMPRESSION_LEVEL)).toBeLessThan(once(DEFAULT_COMPRESSION_LEVEL));
     for (const [baudRate, level] of [
       [undefined, DEFAULT_COMPRESSION_LEVEL],
