@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDashboard } from '../dashboard/dashboard.js';
+import { listen as listenOn } from '../util/listen.js';
 import { ApiError, notFound, toApiError } from './errors.js';
 import { type ApiRequest, compileRoutes, matchPath, type Route, readBody, send, sendError } from './http.js';
 import type { ApiNode, ApiServer } from './interface.js';
@@ -108,13 +109,7 @@ export async function startApiServer(
   });
   server.requestTimeout = opts.requestTimeoutMs;
   server.headersTimeout = Math.min(opts.requestTimeoutMs, 60_000);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(listen.port, listen.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, listen.port, listen.host, 'api', 'api.listen');
   server.on('error', (e) => log.warn('api server error', { error: e.message }));
   const port = (server.address() as AddressInfo).port;
   return {

@@ -1,9 +1,8 @@
 /**
  * The files of a local devnet: validator keys, the owners of the five IOST buckets, a genesis and one config
- * per gateway, on free loopback ports. `iosnet devnet` and the integration tests both start from here.
+ * per gateway, on free loopback ports (ports.ts). `iosnet devnet` and the integration tests both start from here.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Crypto } from '../../core/crypto.js';
 import {
@@ -15,6 +14,7 @@ import {
 } from '../../core/genesis.js';
 import { type AllocationBucketName, IOST_UNIT } from '../../core/token.js';
 import { generateKeyFile, type KeyFile, readKeyFile, writeKeyFile } from '../keys/keyfile.js';
+import { freePort } from './ports.js';
 
 export const DEVNET_CHAIN_ID = 'iosnet-devnet';
 
@@ -55,18 +55,6 @@ const BUCKETS: readonly AllocationBucketName[] = [
   'team',
   'earlyInvestorsAdvisors',
 ];
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function keyAt(crypto: Crypto, path: string, validator: boolean): KeyFile {
   if (existsSync(path)) return readKeyFile(path, crypto).key;

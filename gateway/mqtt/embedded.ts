@@ -11,6 +11,7 @@ import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { MAX_DEVICE_REQUEST_BYTES, parseDeviceTopic } from '../../core/device-protocol.js';
 import { IosnetError } from '../../core/errors.js';
 import type { Logger } from '../log/logger.js';
+import { listen as listenOn } from '../util/listen.js';
 import { type AuthenticatedDevice, type DeviceAuthenticator, REFUSAL_OF } from './auth.js';
 import { MqttAccessError, MqttAuthError, type MqttRefusalReason } from './interface.js';
 import { MqttPacketGuard } from './packet-guard.js';
@@ -150,13 +151,7 @@ export async function startEmbeddedBroker(
     socket.pipe(guard);
     broker.handle(new DeviceConnection(socket, guard));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(listen.port, listen.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, listen.port, listen.host, 'mqtt', 'mqtt.listen');
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : listen.port;
   return {

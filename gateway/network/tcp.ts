@@ -8,6 +8,7 @@ import { createServer, connect as netConnect, type Server, type Socket } from 'n
 import { abytes, equalBytes, toHex } from '../../core/bytes.js';
 import { ArgumentError } from '../../core/errors.js';
 import { type Logger, logger } from '../log/logger.js';
+import { listen } from '../util/listen.js';
 import { PeerConnection, type PeerConnectionHandlers } from './connection.js';
 import { GCM_TAG_BYTES } from './constants.js';
 import { backoffDelay, createDialer, type Dialer } from './dialer.js';
@@ -288,14 +289,8 @@ export function createTcpNetwork(input: NetworkOptionsInput, deps: TcpNetworkDep
     async start() {
       if (state !== 'new') throw new Error('network: start() may be called once');
       const srv = createServer((socket) => accept(socket));
+      await listen(srv, options.listenPort, options.listenHost, 'p2p', 'p2p.listen');
       srv.on('error', (e) => log.warn('listener error', { error: e }));
-      await new Promise<void>((resolve, reject) => {
-        srv.once('error', reject);
-        srv.listen(options.listenPort, options.listenHost, () => {
-          srv.off('error', reject);
-          resolve();
-        });
-      });
       server = srv;
       const address = srv.address();
       port = typeof address === 'object' && address !== null ? address.port : options.listenPort;

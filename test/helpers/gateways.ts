@@ -123,12 +123,28 @@ export class TestNet {
   }
 
   async waitHeight(i: number, height: number, timeoutMs = 60_000): Promise<number> {
-    return this.waitFor(
-      `gateway ${i} at height ${height}`,
-      () => this.height(i),
-      (h) => h >= height,
-      timeoutMs,
-    );
+    try {
+      return await this.waitFor(
+        `gateway ${i} at height ${height}`,
+        () => this.height(i),
+        (h) => h >= height,
+        timeoutMs,
+      );
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${this.postMortem(i)}`);
+    }
+  }
+
+  /** Gateway i's process state and the tail of its log, for a failure message (its dir is gone after close). */
+  postMortem(i: number, lines = 15): string {
+    const p = this.procs[i];
+    const state = !p
+      ? 'never started'
+      : p.exit
+        ? `exited (code ${p.exit.code}, signal ${p.exit.signal})`
+        : `running (pid ${p.pid})`;
+    const tail = this.log(i).trimEnd().split('\n').slice(-lines).join('\n');
+    return `gateway ${i}: ${state}; last lines of its log:\n${tail}`;
   }
 
   /** Block id (hex) at a height from gateway i, or null when it does not have it. */

@@ -10,7 +10,7 @@ import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../gateway/devnet/files.js';
+import { freePort } from '../../gateway/devnet/ports.js';
 import { mosquittoAcl, mosquittoPasswordLine } from '../../gateway/mqtt/mosquitto-files.js';
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { toHex } from '../../core/bytes.js';
 import { GatewayClient } from '../../gateway/api/client.js';
 import { createNativeCrypto } from '../../gateway/crypto/native.js';
-import { createDevnetFiles, type DevnetFiles, freePort } from '../../gateway/devnet/files.js';
+import { createDevnetFiles, type DevnetFiles } from '../../gateway/devnet/files.js';
+import { freePort } from '../../gateway/devnet/ports.js';
 import { readKeyFile } from '../../gateway/keys/keyfile.js';
 import { loadGatewayConfig } from '../../gateway/node/node.js';
 import { run } from '../helpers/process.js';
@@ -216,6 +217,31 @@ describe('iosnet gateway', () => {
     const missing = await iosnet(['gateway', 'start', '--config', join(dir, 'missing.json')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  test('start: a listen port in use is a one-line typed error naming the config key', async () => {
+    const running = files.nodes[0]!;
+    const gdir = join(dir, 'port-clash');
+    const init = await iosnet([
+      'gateway',
+      'init',
+      '--dir',
+      gdir,
+      '--genesis',
+      files.genesisPath,
+      '--listen',
+      `127.0.0.1:${await freePort()}`,
+      '--api',
+      `127.0.0.1:${running.apiPort}`,
+      '--json',
+    ]);
+    expect(init.code).toBe(0);
+    const { config } = JSON.parse(init.stdout) as { config: string };
+    const r = await iosnet(['gateway', 'start', '--config', config]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `iosnet gateway start: LISTEN_ADDRESS_IN_USE: api: 127.0.0.1:${running.apiPort} is already in use (set another port in api.listen)\n`,
+    );
   });
 
   test('start: SIGTERM closes the running gateway cleanly, exit 0', async () => {
