@@ -4,8 +4,8 @@
  * A port the kernel hands out for port 0 comes from the ephemeral range (net.ipv4.ip_local_port_range,
  * 32768-60999 on Linux by default), the range every other bind(0) and every outgoing connect() on the
  * machine draws from. Between picking such a port and the gateway binding it (up to seconds, and again
- * while a crashed gateway restarts), any socket may take it, and the gateway then cannot start. A CI run lost
- * a validator that way: its API answered ECONNREFUSED for the whole test.
+ * while a crashed gateway restarts), any socket may take it, and the gateway then cannot start. A CI run most
+ * likely lost a validator that way: its API answered ECONNREFUSED for the whole test (its log was not kept).
  *
  * So freePort picks at random *below* the ephemeral range, where the kernel never allocates by itself,
  * checks that the port binds on 127.0.0.1, and leases it for LEASE_MS with a file created with O_EXCL in

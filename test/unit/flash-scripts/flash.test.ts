@@ -3,13 +3,14 @@
  * a clean transfer, a lossy line (dropped and corrupted frames), an interrupted transfer resumed, a board
  * power loss resumed from what it persisted, and each refusal.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BoardProtocol, type BootResult } from '../../../boards/emulator/board-protocol.js';
+import { readBootEnvBody } from '../../../boards/emulator/boot-env.js';
 import { FlashStore, PERSIST_EVERY_BYTES } from '../../../boards/emulator/flash-store.js';
 import { getBoard } from '../../../boards/index.js';
 import { toHex } from '../../../core/bytes.js';
@@ -482,7 +483,7 @@ describe('flashImage over the protocol', () => {
       }),
     ).rejects.toMatchObject({ code: 'FLASH_ABORTED' });
     // Frames already on the line still arrive; then the line is quiet, and the board syncs all it holds.
-    const onFlash = () => JSON.parse(readFileSync(join(dir, 'bootenv.json'), 'utf8')).staging?.have ?? 0;
+    const onFlash = () => JSON.parse(readBootEnvBody(dir)).staging?.have ?? 0;
     for (let i = 0; i < 100 && onFlash() < b.store.env.staging!.have; i++)
       await new Promise((r) => setTimeout(r, 20));
     const received = b.store.env.staging!.have;
