@@ -114,7 +114,19 @@ export class TestNet {
       }
       await new Promise((r) => setTimeout(r, 250));
     }
-    throw new Error(`timed out waiting for ${what}: last ${JSON.stringify(last)} ${lastError ?? ''}`);
+    const died = this.procs.flatMap((_, i) => (this.died(i) ? [i] : []));
+    throw new Error(
+      [
+        `timed out waiting for ${what}: last ${JSON.stringify(last)} ${lastError ?? ''}`,
+        ...died.map((i) => this.postMortem(i)),
+      ].join('\n'),
+    );
+  }
+
+  /** Gateway i exited by itself with an error (not stopped or killed by the test). */
+  private died(i: number): boolean {
+    const p = this.procs[i];
+    return !!p?.exit && p.exit.signal === null && p.exit.code !== 0;
   }
 
   /** Finalized height of gateway i. */
@@ -131,6 +143,8 @@ export class TestNet {
         timeoutMs,
       );
     } catch (e) {
+      // waitFor already added the post-mortem of a gateway that died; a running one may be stuck.
+      if (this.died(i)) throw e;
       throw new Error(`${(e as Error).message}\n${this.postMortem(i)}`);
     }
   }
