@@ -13,22 +13,15 @@ export function listen(server: Server, port: number, host: string, what: string,
   return new Promise<void>((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException) => {
       const at = `${host}:${port}`;
+      const inUse = e.code === 'EADDRINUSE';
       reject(
-        e.code === 'EADDRINUSE'
-          ? new IosnetError<ListenErrorCode>(
-              'LISTEN_ADDRESS_IN_USE',
-              `${what}: ${at} is already in use (set another port in ${key})`,
-              { what, host, port },
-            )
-          : new IosnetError<ListenErrorCode>(
-              'LISTEN_FAILED',
-              `${what}: cannot listen on ${at} (${e.code ?? e.message})`,
-              {
-                what,
-                host,
-                port,
-              },
-            ),
+        new IosnetError<ListenErrorCode>(
+          inUse ? 'LISTEN_ADDRESS_IN_USE' : 'LISTEN_FAILED',
+          inUse
+            ? `${what}: ${at} is already in use (set another port in ${key})`
+            : `${what}: cannot listen on ${at} (${e.code ?? e.message})`,
+          { what, host, port },
+        ),
       );
     };
     server.once('error', onError);

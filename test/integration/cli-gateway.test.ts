@@ -163,24 +163,27 @@ describe('iosnet tx', () => {
   });
 });
 
+/** `iosnet gateway init --json` of a new gateway in `gdir` on the test chain. */
+const gatewayInit = (gdir: string, listen: string, api: string, ...more: string[]) =>
+  iosnet([
+    'gateway',
+    'init',
+    '--dir',
+    gdir,
+    '--genesis',
+    files.genesisPath,
+    '--listen',
+    listen,
+    '--api',
+    api,
+    ...more,
+    '--json',
+  ]);
+
 describe('iosnet gateway', () => {
   test('init: a 0600 validator key and a config that loads; refuses to overwrite', async () => {
     const gdir = join(dir, 'new-gateway');
-    const r = await iosnet([
-      'gateway',
-      'init',
-      '--dir',
-      gdir,
-      '--genesis',
-      files.genesisPath,
-      '--listen',
-      '127.0.0.1:7999',
-      '--api',
-      '127.0.0.1:8999',
-      '--peer',
-      '127.0.0.1:7001',
-      '--json',
-    ]);
+    const r = await gatewayInit(gdir, '127.0.0.1:7999', '127.0.0.1:8999', '--peer', '127.0.0.1:7001');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as {
@@ -222,19 +225,7 @@ describe('iosnet gateway', () => {
   test('start: a listen port in use is a one-line typed error naming the config key', async () => {
     const running = files.nodes[0]!;
     const gdir = join(dir, 'port-clash');
-    const init = await iosnet([
-      'gateway',
-      'init',
-      '--dir',
-      gdir,
-      '--genesis',
-      files.genesisPath,
-      '--listen',
-      `127.0.0.1:${await freePort()}`,
-      '--api',
-      `127.0.0.1:${running.apiPort}`,
-      '--json',
-    ]);
+    const init = await gatewayInit(gdir, `127.0.0.1:${await freePort()}`, `127.0.0.1:${running.apiPort}`);
     expect(init.code).toBe(0);
     const { config } = JSON.parse(init.stdout) as { config: string };
     const r = await iosnet(['gateway', 'start', '--config', config]);
