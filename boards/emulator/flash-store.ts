@@ -100,6 +100,12 @@ export class FlashStore {
   readonly slotBytes: number;
   env: BootEnv;
   private fds = new Map<SlotName, number>();
+  /** close() ran: the power is cut. Nothing more is written or synced. */
+  private closed = false;
+  /** Slot writes and fsyncs on the thread pool: close() closes the slot files only once none runs. */
+  private slotIo = 0;
+  /** A slot write of the staged transfer failed: completeStaged refuses it. */
+  private writeError: { staging: StagedImage; error: Error } | undefined;
   /** The staged byte count bootenv.bin may claim: synced to the slot file. */
   private durable = 0;
   private flushing = false;
@@ -235,15 +241,19 @@ export class FlashStore {
     const offset = s.have;
     if (offset + bytes.length > this.slotBytes) throw new RangeError('write past the end of the slot');
     const fd = this.fds.get(s.slot)!;
+    // Never rejects: a failure is kept for completeStaged. Writes still queued at a power cut are dropped.
     this.writes = this.writes.then(
       () =>
-        new Promise<void>((resolve, reject) =>
+        new Promise<void>((resolve) => {
+          if (this.closed || this.writeError?.staging === s) return resolve();
+          this.slotIo++;
           write(fd, bytes, 0, bytes.length, offset, (err) => {
-            if (err) return reject(err);
-            if (this.env.staging === s) this.written = offset + bytes.length;
+            this.slotIoDone();
+            if (err) this.writeError = { staging: s, error: err };
+            else if (this.env.staging === s) this.written = offset + bytes.length;
             resolve();
-          }),
-        ),
+          });
+        }),
     );
     s.have += bytes.length;
     if (s.have >= s.imageSize) {
@@ -262,7 +272,7 @@ export class FlashStore {
     ) {
       this.syncedAt = now;
       queueMicrotask(() => {
-        if (this.fds.size > 0) this.requestFlush();
+        if (!this.closed) this.requestFlush();
       });
     }
     // The line gone quiet mid-transfer (a pulled cable, a stopped host): what arrived is synced.
@@ -271,7 +281,7 @@ export class FlashStore {
       this.idleSync = setTimeout(() => {
         this.idleSync = undefined;
         const t = this.env.staging;
-        if (this.fds.size > 0 && t && !t.complete && t.have > this.durable) {
+        if (!this.closed && t && !t.complete && t.have > this.durable) {
           this.syncedAt = performance.now();
           this.requestFlush();
         }
@@ -295,8 +305,17 @@ export class FlashStore {
     const slotFd = this.fds.get(s.slot)!;
     // The last chunk's write, issued right before: the fsync must follow it.
     await this.writes;
+    if (this.closed)
+      throw new IosnetError('FLASH_BOARD_FAULT', 'the flash lost power before the image was synced');
+    const failed = this.writeError?.staging === s ? this.writeError.error : undefined;
+    if (failed) throw new IosnetError('FLASH_BOARD_FAULT', `cannot write the slot: ${failed.message}`);
+    this.slotIo++;
     const slotSynced = new Promise<void>((resolve, reject) =>
-      fsync(slotFd, (err) => (err ? reject(err) : resolve())),
+      fsync(slotFd, (err) => {
+        this.slotIoDone();
+        if (err) reject(err);
+        else resolve();
+      }),
     );
     // The env write (pwrite + fdatasync in place) is synchronous, on the event loop, while the slot's fsync
     // runs on the thread pool: the board has nothing else to do until both are durable (END waits for them),
@@ -327,16 +346,22 @@ export class FlashStore {
     // Only bytes whose write finished can be synced.
     const target = Math.min(staging?.have ?? 0, this.written);
     const writeEnv = (err: Error | null) => {
-      // An error (the store closed by a "power cut" mid-flush) leaves the last durable state, as a real cut would.
-      if (!err && this.fds.size > 0) {
+      // A power cut while the fsync ran leaves the last durable state, as a real cut would; a failed fsync
+      // claims nothing more (the final sync, completeStaged, will fail the transfer).
+      if (!err && !this.closed) {
         if (staging && this.env.staging === staging) this.durable = Math.max(this.durable, target);
         this.persist();
       }
       this.flushing = false;
-      if (this.flushAgain && this.fds.size > 0) this.flushBackground();
+      if (this.flushAgain && !this.closed) this.flushBackground();
     };
-    if (staging && target > this.durable) fsync(this.fds.get(staging.slot)!, writeEnv);
-    else writeEnv(null);
+    if (staging && target > this.durable) {
+      this.slotIo++;
+      fsync(this.fds.get(staging.slot)!, (err) => {
+        this.slotIoDone();
+        writeEnv(err);
+      });
+    } else writeEnv(null);
   }
 
   read(slot: SlotName, size: number): Uint8Array {
@@ -350,11 +375,27 @@ export class FlashStore {
     return out;
   }
 
+  /**
+   * The power is cut: nothing more is written or synced, and writes still queued are dropped. A slot write
+   * or fsync already on the thread pool finishes first (its descriptor closed under it could already be
+   * another file's: the next open gets the lowest free number), then the slot files close. The environment
+   * is written synchronously, so it closes at once.
+   */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     clearTimeout(this.idleSync);
     this.idleSync = undefined;
+    this.envFile.close();
+    if (this.slotIo === 0) this.closeSlots();
+  }
+
+  private slotIoDone(): void {
+    if (--this.slotIo === 0 && this.closed) this.closeSlots();
+  }
+
+  private closeSlots(): void {
     for (const fd of this.fds.values()) closeSync(fd);
     this.fds.clear();
-    this.envFile.close();
   }
 }
