@@ -3,10 +3,9 @@
  * power-on reads the newest whole one, a torn or corrupted newest record falls back to the one before, a
  * flash with neither whole is refused with a typed error, and a bootenv.json from before moves over once.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BOOT_ENV_FILE,
   BootEnvError,
@@ -18,16 +17,9 @@ import {
   readBootEnvBody,
 } from '../../../boards/emulator/boot-env.js';
 import { FlashStore } from '../../../boards/emulator/flash-store.js';
+import { tempDirs } from '../../helpers/tmp.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function newDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'iosnet-bootenv-'));
-  dirs.push(d);
-  return d;
-}
+const newDir = tempDirs('iosnet-bootenv-');
 
 const provision = { boardId: 'emu-x64', releaseKey: 'ab'.repeat(32), hardwareSerial: 'SN-1' };
 

@@ -4,21 +4,13 @@
  * None may fail loudly afterwards, and none may land in a file opened after the cut (a closed descriptor's
  * number is the next open's).
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FlashStore } from '../../../boards/emulator/flash-store.js';
+import { tempDirs } from '../../helpers/tmp.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function newDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'iosnet-flashstore-'));
-  dirs.push(d);
-  return d;
-}
+const newDir = tempDirs('iosnet-flashstore-');
 
 const provision = { boardId: 'emu-x64', releaseKey: 'ab'.repeat(32), hardwareSerial: 'SN-1' };
 const SLOT = 1 << 20;
