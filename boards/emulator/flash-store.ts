@@ -246,13 +246,14 @@ export class FlashStore {
       () =>
         new Promise<void>((resolve) => {
           if (this.closed || this.writeError?.staging === s) return resolve();
-          this.slotIo++;
-          write(fd, bytes, 0, bytes.length, offset, (err) => {
-            this.slotIoDone();
-            if (err) this.writeError = { staging: s, error: err };
-            else if (this.env.staging === s) this.written = offset + bytes.length;
-            resolve();
-          });
+          this.slotJob(
+            (done) => write(fd, bytes, 0, bytes.length, offset, done),
+            (err) => {
+              if (err) this.writeError = { staging: s, error: err };
+              else if (this.env.staging === s) this.written = offset + bytes.length;
+              resolve();
+            },
+          );
         }),
     );
     s.have += bytes.length;
@@ -309,13 +310,11 @@ export class FlashStore {
       throw new IosnetError('FLASH_BOARD_FAULT', 'the flash lost power before the image was synced');
     const failed = this.writeError?.staging === s ? this.writeError.error : undefined;
     if (failed) throw new IosnetError('FLASH_BOARD_FAULT', `cannot write the slot: ${failed.message}`);
-    this.slotIo++;
     const slotSynced = new Promise<void>((resolve, reject) =>
-      fsync(slotFd, (err) => {
-        this.slotIoDone();
-        if (err) reject(err);
-        else resolve();
-      }),
+      this.slotJob(
+        (done) => fsync(slotFd, done),
+        (err) => (err ? reject(err) : resolve()),
+      ),
     );
     // The env write (pwrite + fdatasync in place) is synchronous, on the event loop, while the slot's fsync
     // runs on the thread pool: the board has nothing else to do until both are durable (END waits for them),
@@ -355,13 +354,9 @@ export class FlashStore {
       this.flushing = false;
       if (this.flushAgain && !this.closed) this.flushBackground();
     };
-    if (staging && target > this.durable) {
-      this.slotIo++;
-      fsync(this.fds.get(staging.slot)!, (err) => {
-        this.slotIoDone();
-        writeEnv(err);
-      });
-    } else writeEnv(null);
+    const fd = staging && target > this.durable ? this.fds.get(staging.slot)! : undefined;
+    if (fd !== undefined) this.slotJob((done) => fsync(fd, done), writeEnv);
+    else writeEnv(null);
   }
 
   read(slot: SlotName, size: number): Uint8Array {
@@ -390,8 +385,13 @@ export class FlashStore {
     if (this.slotIo === 0) this.closeSlots();
   }
 
-  private slotIoDone(): void {
-    if (--this.slotIo === 0 && this.closed) this.closeSlots();
+  /** Runs a slot write or fsync on the thread pool, counted in slotIo, then `then` with its error. */
+  private slotJob(run: (done: (err: Error | null) => void) => void, then: (err: Error | null) => void): void {
+    this.slotIo++;
+    run((err) => {
+      if (--this.slotIo === 0 && this.closed) this.closeSlots();
+      then(err);
+    });
   }
 
   private closeSlots(): void {

@@ -1,22 +1,15 @@
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ephemeralLow, freePort, LEASE_MS, PORT_FLOOR } from '../../../../gateway/devnet/ports.js';
+import { tempDirs } from '../../../helpers/tmp.js';
 
-const dirs: string[] = [];
+const leaseDir = tempDirs('iosnet-ports-test-');
 const servers: Server[] = [];
 afterEach(async () => {
   for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-function leaseDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'iosnet-ports-test-'));
-  dirs.push(d);
-  return d;
-}
 
 /** Some port freePort's default range could give, held by a listening server for the test. */
 async function holdOne(): Promise<number> {
